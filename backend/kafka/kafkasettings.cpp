@@ -1,0 +1,46 @@
+#include "kafkasettings.h"
+
+namespace fleetdeck::kafka {
+namespace {
+
+QMap<QString, QString> withOverrides(QMap<QString, QString> defaults, const KafkaSettings &settings)
+{
+    defaults.insert(QStringLiteral("bootstrap.servers"), settings.bootstrapServers);
+    for (auto it = settings.properties.cbegin(); it != settings.properties.cend(); ++it)
+        defaults.insert(it.key(), it.value());
+    return defaults;
+}
+
+}  // namespace
+
+QMap<QString, QString> consumerProperties(const KafkaSettings &settings)
+{
+    return withOverrides(
+        {
+            // Every backend replica reads every partition (assign, no group), so no offsets are
+            // committed; a group id is still required by librdkafka's consumer.
+            {QStringLiteral("group.id"), QStringLiteral("fleetdeck")},
+            {QStringLiteral("enable.auto.commit"), QStringLiteral("false")},
+            {QStringLiteral("enable.auto.offset.store"), QStringLiteral("false")},
+            // Brokers (and librdkafka's mock cluster) hold an empty fetch this long: keep it short.
+            {QStringLiteral("fetch.wait.max.ms"), QStringLiteral("10")},
+            {QStringLiteral("fetch.error.backoff.ms"), QStringLiteral("50")},
+            {QStringLiteral("enable.partition.eof"), QStringLiteral("false")},
+            {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},
+        },
+        settings);
+}
+
+QMap<QString, QString> producerProperties(const KafkaSettings &settings)
+{
+    return withOverrides(
+        {
+            {QStringLiteral("linger.ms"), QStringLiteral("5")},
+            {QStringLiteral("queue.buffering.max.messages"), QStringLiteral("1000000")},
+            {QStringLiteral("compression.type"), QStringLiteral("lz4")},
+            {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},
+        },
+        settings);
+}
+
+}  // namespace fleetdeck::kafka

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "kafkareader.h"
+#include "telemetrymailbox.h"
+
+#include <QObject>
+
+#include <atomic>
+
+namespace fleetdeck::kafka {
+
+// Kafka telemetry topic -> decoded RobotState samples -> the latest-value mailbox. A payload that does
+// not decode is counted, logged at a limited rate, and skipped.
+// Thread: owner's for start/stop; decoding runs on the reader's thread.
+class TelemetryIngest : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit TelemetryIngest(TelemetryMailbox *mailbox, QObject *parent = nullptr);
+
+    [[nodiscard]] bool start(const KafkaSettings &settings, KafkaReader::StartAt startAt, QString *error);
+    void stop() { m_reader.stop(); }
+
+    [[nodiscard]] quint64 decodeErrorCount() const { return m_decodeErrors.load(std::memory_order_relaxed); }
+    [[nodiscard]] quint64 messageCount() const { return m_reader.messageCount(); }
+    [[nodiscard]] const KafkaReader &reader() const { return m_reader; }
+
+    // Decodes one batch into `mailbox`; public so benchmarks and fuzzers can drive it without Kafka.
+    void decodeBatch(rd_kafka_message_t *const *messages, std::size_t count);
+
+private:
+    TelemetryMailbox *m_mailbox;
+    KafkaReader m_reader;
+    std::atomic<quint64> m_decodeErrors{0};
+    RateLimitedLog m_decodeErrorLog;  // reader thread only
+};
+
+}  // namespace fleetdeck::kafka

@@ -1,0 +1,295 @@
+#include "fleetserver.h"
+
+#include "codec.h"
+
+#include <QWebSocket>
+#include <QWebSocketServer>
+
+#include <algorithm>
+
+namespace fleetdeck {
+
+struct FleetServer::Session {
+    enum class Phase { AwaitingHello, Live, Paused };
+
+    QWebSocket *socket = nullptr;  // deleted with deleteLater() when the session ends
+    Phase phase = Phase::AwaitingHello;
+    qint64 connectedMs = 0;
+    qint64 lastReceivedMs = 0;
+    qint64 lastSentMs = 0;
+    qint64 pendingBytes = 0;  // handed to the socket, not yet written to the network
+    QString peer;
+    QString clientName;
+};
+
+FleetServer::FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clock *clock, QObject *parent)
+    : QObject(parent),
+      m_settings(std::move(settings)),
+      m_mailbox(mailbox),
+      m_clock(clock),
+      m_store(m_settings.freshness),
+      m_server(std::make_unique<QWebSocketServer>(m_settings.serverName, QWebSocketServer::NonSecureMode))
+{
+    m_tickTimer.setInterval(m_settings.tickIntervalMs);
+    m_tickTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_tickTimer, &QTimer::timeout, this, &FleetServer::tick);
+    connect(m_server.get(), &QWebSocketServer::newConnection, this, &FleetServer::onNewConnection);
+}
+
+FleetServer::~FleetServer()
+{
+    for (auto &session : m_sessions) {
+        session->socket->disconnect(this);
+        session->socket->abort();
+        delete session->socket;
+    }
+}
+
+bool FleetServer::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    if (!m_server->listen(address, port)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(m_server->errorString());
+        return false;
+    }
+    qCInfo(lcServer).noquote() << "serving consoles on" << m_server->serverUrl().toString();
+    return true;
+}
+
+quint16 FleetServer::port() const
+{
+    return m_server->serverPort();
+}
+
+void FleetServer::startTicking()
+{
+    m_tickTimer.start();
+}
+
+FleetServer::Session *FleetServer::sessionFor(QWebSocket *socket) const
+{
+    for (const auto &session : m_sessions) {
+        if (session->socket == socket)
+            return session.get();
+    }
+    return nullptr;
+}
+
+void FleetServer::onNewConnection()
+{
+    while (QWebSocket *socket = m_server->nextPendingConnection()) {
+        auto session = std::make_unique<Session>();
+        session->socket = socket;
+        session->connectedMs = session->lastReceivedMs = session->lastSentMs = m_clock->nowUnixMs();
+        session->peer = socket->peerAddress().toString() + QLatin1Char(':') + QString::number(socket->peerPort());
+        socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_settings.maxClientFrameBytes));
+        socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_settings.maxClientFrameBytes));
+
+        connect(socket, &QWebSocket::binaryMessageReceived, this, [this, socket](const QByteArray &bytes) {
+            if (Session *s = sessionFor(socket))
+                onBinaryMessage(s, bytes);
+        });
+        connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &) {
+            if (Session *s = sessionFor(socket))
+                closeSession(s, QStringLiteral("text frames are not part of the protocol"),
+                             QWebSocketProtocol::CloseCodeDatatypeNotSupported);
+        });
+        connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 written) {
+            if (Session *s = sessionFor(socket))
+                s->pendingBytes = std::max<qint64>(0, s->pendingBytes - written);
+        });
+        connect(socket, &QWebSocket::disconnected, this, [this, socket] { removeSession(socket); });
+        qCInfo(lcServer).noquote() << "console connected from" << session->peer;
+        m_sessions.push_back(std::move(session));
+        Q_EMIT sessionCountChanged(sessionCount());
+    }
+}
+
+void FleetServer::removeSession(QWebSocket *socket)
+{
+    const auto it = std::find_if(m_sessions.begin(), m_sessions.end(),
+                                 [socket](const auto &s) { return s->socket == socket; });
+    if (it == m_sessions.end())
+        return;
+    qCInfo(lcServer).noquote() << "console" << (*it)->peer << (*it)->clientName << "disconnected:"
+                               << socket->closeReason();
+    socket->deleteLater();
+    m_sessions.erase(it);
+    Q_EMIT sessionCountChanged(sessionCount());
+}
+
+void FleetServer::closeSession(Session *session, const QString &reason, int closeCode)
+{
+    fleet::v1::ServerMessage goodbye;
+    goodbye.mutable_goodbye()->set_reason(codec::toStd(reason));
+    session->socket->sendBinaryMessage(codec::serialize(goodbye));
+    // The close reason travels in the close frame too, limited to 123 bytes by RFC 6455.
+    session->socket->close(static_cast<QWebSocketProtocol::CloseCode>(closeCode), reason.left(120));
+}
+
+void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
+{
+    session->lastReceivedMs = m_clock->nowUnixMs();
+    fleet::v1::ClientMessage message;
+    if (!codec::parse(bytes, &message) || message.kind_case() == fleet::v1::ClientMessage::KIND_NOT_SET) {
+        ++m_stats.clientsClosedForBadInput;
+        quint64 suppressed = 0;
+        if (m_badInputLog.shouldLog(session->lastReceivedMs, &suppressed))
+            qCWarning(lcServer).noquote() << "closing" << session->peer << ": malformed frame of"
+                                          << bytes.size() << "bytes";
+        closeSession(session, QStringLiteral("malformed frame: not a fleet.v1.ClientMessage"),
+                     QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    }
+    if (session->phase == Session::Phase::AwaitingHello) {
+        if (message.kind_case() != fleet::v1::ClientMessage::kHello) {
+            closeSession(session, QStringLiteral("the first message must be Hello"),
+                         QWebSocketProtocol::CloseCodeProtocolError);
+            return;
+        }
+        handleHello(session, message);
+        return;
+    }
+    switch (message.kind_case()) {
+    case fleet::v1::ClientMessage::kHello:
+        closeSession(session, QStringLiteral("Hello sent twice"), QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    case fleet::v1::ClientMessage::kHeartbeat:
+        return;  // lastReceivedMs is all it is for
+    case fleet::v1::ClientMessage::kResync:
+        sendSnapshot(session);
+        return;
+    case fleet::v1::ClientMessage::KIND_NOT_SET:
+        return;
+    }
+}
+
+void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &message)
+{
+    const auto &hello = message.hello();
+    if (hello.protocol_version() != fleet::v1::PROTOCOL_VERSION_1) {
+        closeSession(session,
+                     QStringLiteral("unsupported protocol version %1; this server speaks 1").arg(hello.protocol_version()),
+                     QWebSocketProtocol::CloseCodePolicyViolated);
+        return;
+    }
+    session->clientName = codec::toQString(hello.client_name()).left(80);
+    fleet::v1::ServerMessage welcome;
+    auto *w = welcome.mutable_welcome();
+    w->set_protocol_version(fleet::v1::PROTOCOL_VERSION_1);
+    w->set_server_name(codec::toStd(m_settings.serverName));
+    w->set_tick_interval_ms(static_cast<std::uint32_t>(m_settings.tickIntervalMs));
+    w->set_heartbeat_interval_ms(static_cast<std::uint32_t>(m_settings.heartbeatIntervalMs));
+    w->set_stale_after_ms(static_cast<std::uint32_t>(m_settings.freshness.staleAfterMs));
+    w->set_lost_after_ms(static_cast<std::uint32_t>(m_settings.freshness.lostAfterMs));
+    sendTo(session, codec::serialize(welcome));
+    sendSnapshot(session);
+}
+
+QByteArray FleetServer::encodeSnapshot()
+{
+    if (m_snapshotSequence == m_sequence)
+        return m_snapshotBytes;
+    fleet::v1::ServerMessage message;
+    auto *snapshot = message.mutable_snapshot();
+    snapshot->set_sequence(m_sequence);
+    snapshot->set_server_time_unix_ms(m_clock->nowUnixMs());
+    const auto &robots = m_store.robots();
+    snapshot->mutable_robots()->Reserve(static_cast<int>(robots.size()));
+    for (std::uint32_t slot = 0; slot < robots.size(); ++slot)
+        codec::writeRobotState(robots[slot], slot, FieldGroup::All, snapshot->add_robots());
+    m_snapshotBytes = codec::serialize(message);
+    m_snapshotSequence = m_sequence;
+    return m_snapshotBytes;
+}
+
+void FleetServer::sendSnapshot(Session *session)
+{
+    sendTo(session, encodeSnapshot());
+    session->phase = Session::Phase::Live;
+    ++m_stats.snapshotsSent;
+}
+
+void FleetServer::sendTo(Session *session, const QByteArray &bytes)
+{
+    session->pendingBytes += bytes.size();
+    session->lastSentMs = m_clock->nowUnixMs();
+    session->socket->sendBinaryMessage(bytes);
+    ++m_stats.framesSent;
+    m_stats.bytesSent += static_cast<quint64>(bytes.size());
+}
+
+void FleetServer::tick()
+{
+    const qint64 now = m_clock->nowUnixMs();
+    ++m_stats.ticks;
+    if (m_mailbox) {
+        for (const RobotState &sample : m_mailbox->take()) {
+            if (m_store.apply(sample, now))
+                ++m_stats.samplesApplied;
+            else
+                ++m_stats.samplesOutOfOrder;
+        }
+    }
+    m_store.updateFreshness(now);
+
+    if (m_store.hasChanges()) {
+        ++m_sequence;
+        fleet::v1::ServerMessage message;
+        auto *delta = message.mutable_delta();
+        delta->set_sequence(m_sequence);
+        delta->set_server_time_unix_ms(now);
+        const std::vector<FleetStore::Change> changes = m_store.takeChanges();
+        delta->mutable_robots()->Reserve(static_cast<int>(changes.size()));
+        for (const FleetStore::Change &change : changes)
+            codec::writeRobotState(m_store.robot(change.slot), change.slot, change.groups, delta->add_robots());
+        const QByteArray bytes = codec::serialize(message);
+        ++m_stats.deltasEncoded;
+
+        for (const auto &session : m_sessions) {
+            if (session->phase == Session::Phase::AwaitingHello)
+                continue;
+            if (session->phase == Session::Phase::Live && session->pendingBytes > m_settings.maxPendingBytes) {
+                session->phase = Session::Phase::Paused;
+                qCWarning(lcServer).noquote() << "console" << session->peer << "is not keeping up ("
+                                              << session->pendingBytes << "bytes unsent); pausing its deltas";
+            }
+            if (session->phase == Session::Phase::Paused) {
+                ++m_stats.deltasSkippedForSlowClients;
+                continue;
+            }
+            sendTo(session.get(), bytes);
+        }
+    }
+
+    for (const auto &session : m_sessions) {
+        // A paused console resumes from a fresh snapshot once it has drained most of its backlog.
+        if (session->phase == Session::Phase::Paused && session->pendingBytes < m_settings.maxPendingBytes / 4)
+            sendSnapshot(session.get());
+        if (session->phase != Session::Phase::AwaitingHello
+            && now - session->lastSentMs >= m_settings.heartbeatIntervalMs) {
+            fleet::v1::ServerMessage heartbeat;
+            heartbeat.mutable_heartbeat()->set_sent_unix_ms(now);
+            sendTo(session.get(), codec::serialize(heartbeat));
+        }
+    }
+    checkTimeouts(now);
+    Q_EMIT ticked();
+}
+
+void FleetServer::checkTimeouts(qint64 nowMs)
+{
+    std::vector<Session *> expired;
+    for (const auto &session : m_sessions) {
+        if (session->phase == Session::Phase::AwaitingHello && nowMs - session->connectedMs > m_settings.helloTimeoutMs)
+            expired.push_back(session.get());
+        else if (nowMs - session->lastReceivedMs > m_settings.peerTimeoutMs)
+            expired.push_back(session.get());
+    }
+    for (Session *session : expired) {
+        session->lastReceivedMs = session->connectedMs = nowMs;  // close once, not every tick
+        closeSession(session, QStringLiteral("no message from the console for too long"),
+                     QWebSocketProtocol::CloseCodeGoingAway);
+    }
+}
+
+}  // namespace fleetdeck

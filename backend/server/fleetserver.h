@@ -1,0 +1,108 @@
+#pragma once
+
+#include "clock.h"
+#include "fleetstore.h"
+#include "logging.h"
+#include "telemetrymailbox.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+class QWebSocket;
+class QWebSocketServer;
+
+namespace fleet::v1 {
+class ClientMessage;
+}
+
+namespace fleetdeck {
+
+// Serves the fleet state to consoles over WebSocket (binary fleet.v1 messages, see console.proto).
+// Each tick it drains the telemetry mailbox into the store, derives freshness, encodes ONE delta of
+// what changed and sends those same bytes to every live session. A session whose unsent bytes pass
+// a limit gets no deltas until it drains, then a fresh snapshot: never an unbounded queue.
+// Thread: main.
+class FleetServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Settings {
+        int tickIntervalMs = 100;
+        int heartbeatIntervalMs = 2000;
+        int peerTimeoutMs = 10'000;        // close a client silent this long (it heartbeats)
+        int helloTimeoutMs = 5000;
+        qint64 maxPendingBytes = 8 << 20;  // per session, before deltas stop
+        qint64 maxClientFrameBytes = 64 << 10;
+        FleetStore::FreshnessPolicy freshness;
+        QString serverName = QStringLiteral("fleetdeckd");
+    };
+
+    struct Stats {
+        quint64 ticks = 0;
+        quint64 deltasEncoded = 0;
+        quint64 framesSent = 0;
+        quint64 bytesSent = 0;
+        quint64 snapshotsSent = 0;
+        quint64 deltasSkippedForSlowClients = 0;
+        quint64 clientsClosedForBadInput = 0;
+        quint64 samplesApplied = 0;
+        quint64 samplesOutOfOrder = 0;
+    };
+
+    FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clock *clock, QObject *parent = nullptr);
+    ~FleetServer() override;
+
+    // Listens on `address`:`port` (0 picks a free port).
+    [[nodiscard]] bool listen(const QHostAddress &address, quint16 port, QString *error);
+    [[nodiscard]] quint16 port() const;
+    // Starts the periodic tick; tests may instead call tick() by hand with an injected clock.
+    void startTicking();
+
+    // One round: mailbox -> store -> freshness -> one delta -> every live session.
+    void tick();
+
+    [[nodiscard]] const FleetStore &store() const { return m_store; }
+    [[nodiscard]] const Stats &stats() const { return m_stats; }
+    [[nodiscard]] quint64 sequence() const { return m_sequence; }
+    [[nodiscard]] int sessionCount() const { return static_cast<int>(m_sessions.size()); }
+    [[nodiscard]] const Settings &settings() const { return m_settings; }
+
+Q_SIGNALS:
+    void sessionCountChanged(int count);
+    void ticked();
+
+private:
+    struct Session;
+
+    void onNewConnection();
+    void onBinaryMessage(Session *session, const QByteArray &bytes);
+    void handleHello(Session *session, const fleet::v1::ClientMessage &message);
+    void closeSession(Session *session, const QString &reason, int closeCode);
+    void removeSession(QWebSocket *socket);
+    void sendTo(Session *session, const QByteArray &bytes);
+    void sendSnapshot(Session *session);
+    void checkTimeouts(qint64 nowMs);
+    [[nodiscard]] QByteArray encodeSnapshot();
+    [[nodiscard]] Session *sessionFor(QWebSocket *socket) const;
+
+    Settings m_settings;
+    TelemetryMailbox *m_mailbox;
+    const Clock *m_clock;
+    FleetStore m_store;
+    std::unique_ptr<QWebSocketServer> m_server;
+    std::vector<std::unique_ptr<Session>> m_sessions;
+    QTimer m_tickTimer;
+    quint64 m_sequence = 0;
+    QByteArray m_snapshotBytes;  // encoded at m_snapshotSequence, reused by clients joining in one tick
+    quint64 m_snapshotSequence = ~quint64(0);
+    Stats m_stats;
+    RateLimitedLog m_badInputLog;
+};
+
+}  // namespace fleetdeck

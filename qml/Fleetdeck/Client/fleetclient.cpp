@@ -1,0 +1,219 @@
+#include "fleetclient.h"
+
+#include "codec.h"
+#include "logging.h"
+
+#include <QCoreApplication>
+
+#include <algorithm>
+
+namespace fleetdeck {
+namespace {
+// A backend that sends nothing, not even a heartbeat, for this many heartbeat intervals is gone.
+constexpr int kSilentIntervalsBeforeGiveUp = 3;
+}
+
+FleetClient::FleetClient(Transport *transport, const Clock *clock, QObject *parent)
+    : QObject(parent), m_transport(transport), m_clock(clock)
+{
+    m_reconnectTimer.setSingleShot(true);
+    connect(&m_reconnectTimer, &QTimer::timeout, this, &FleetClient::reconnectNow);
+    connect(&m_heartbeatTimer, &QTimer::timeout, this, [this] {
+        sendHeartbeat();
+        checkPeerAlive();
+    });
+    connect(m_transport, &Transport::opened, this, &FleetClient::onOpened);
+    connect(m_transport, &Transport::closed, this, &FleetClient::onClosed);
+    connect(m_transport, &Transport::binaryReceived, this, &FleetClient::onMessage);
+}
+
+void FleetClient::setUrl(const QUrl &url)
+{
+    if (url == m_url)
+        return;
+    m_url = url;
+    Q_EMIT urlChanged();
+    m_attempt = 0;
+    if (m_url.isEmpty()) {
+        m_reconnectTimer.stop();
+        m_heartbeatTimer.stop();
+        m_transport->close();
+        setState(ConnectionState::Disconnected);
+        return;
+    }
+    reconnectNow();
+}
+
+void FleetClient::reconnectNow()
+{
+    if (m_url.isEmpty())
+        return;
+    m_reconnectTimer.stop();
+    m_awaitingSnapshot = true;
+    setState(ConnectionState::Connecting);
+    m_transport->open(m_url);
+}
+
+QString FleetClient::stateText() const
+{
+    switch (m_state) {
+    case ConnectionState::Disconnected: return tr("Not connected");
+    case ConnectionState::Connecting: return tr("Connecting to %1…").arg(m_url.toString());
+    case ConnectionState::Synchronizing: return tr("Loading the fleet…");
+    case ConnectionState::Live: return tr("Live");
+    case ConnectionState::Reconnecting:
+        return tr("Backend unreachable: retrying in %1 s").arg((m_reconnectDelayMs + 999) / 1000);
+    }
+    return {};
+}
+
+void FleetClient::setState(ConnectionState state)
+{
+    if (state == m_state)
+        return;
+    m_state = state;
+    Q_EMIT stateChanged();
+}
+
+void FleetClient::setLastError(const QString &error)
+{
+    if (error == m_lastError)
+        return;
+    m_lastError = error;
+    Q_EMIT lastErrorChanged();
+}
+
+void FleetClient::send(const google::protobuf::MessageLite &message)
+{
+    m_transport->sendBinary(codec::serialize(message));
+}
+
+void FleetClient::onOpened()
+{
+    m_lastReceivedMs = m_clock->nowUnixMs();
+    setState(ConnectionState::Synchronizing);
+    fleet::v1::ClientMessage hello;
+    auto *h = hello.mutable_hello();
+    h->set_protocol_version(fleet::v1::PROTOCOL_VERSION_1);
+    h->set_client_name(codec::toStd(QCoreApplication::applicationName() + QLatin1Char(' ')
+                                    + QCoreApplication::applicationVersion()));
+    send(hello);
+    m_heartbeatTimer.start(m_heartbeatIntervalMs);
+}
+
+void FleetClient::onClosed(const QString &reason)
+{
+    m_heartbeatTimer.stop();
+    if (!reason.isEmpty() && reason != QLatin1String("connection closed"))
+        setLastError(reason);
+    qCInfo(lcClient).noquote() << "connection to" << m_url.toString() << "ended:" << reason;
+    if (m_url.isEmpty()) {
+        setState(ConnectionState::Disconnected);
+        return;
+    }
+    scheduleReconnect();
+}
+
+void FleetClient::scheduleReconnect()
+{
+    // Exponential backoff with jitter, so a restarted backend is not hit by every console at once.
+    const int base = std::min(kMaxBackoffMs, kInitialBackoffMs << std::min(m_attempt, 6));
+    const int jitter = static_cast<int>(static_cast<quint64>(m_clock->nowUnixMs()) % static_cast<quint64>(base / 4 + 1));
+    m_reconnectDelayMs = std::min(kMaxBackoffMs, base + jitter);
+    ++m_attempt;
+    m_reconnectTimer.start(m_reconnectDelayMs);
+    // Emitted even when already Reconnecting: the delay shown has changed.
+    m_state = ConnectionState::Reconnecting;
+    Q_EMIT stateChanged();
+}
+
+void FleetClient::sendHeartbeat()
+{
+    fleet::v1::ClientMessage heartbeat;
+    heartbeat.mutable_heartbeat()->set_sent_unix_ms(m_clock->nowUnixMs());
+    send(heartbeat);
+}
+
+void FleetClient::checkPeerAlive()
+{
+    if (m_clock->nowUnixMs() - m_lastReceivedMs > qint64(kSilentIntervalsBeforeGiveUp) * m_heartbeatIntervalMs) {
+        setLastError(tr("The backend stopped answering"));
+        m_transport->close();
+    }
+}
+
+void FleetClient::requestResync(const QString &why)
+{
+    qCInfo(lcClient).noquote() << "resynchronising:" << why;
+    ++m_stats.gaps;
+    m_awaitingSnapshot = true;
+    setState(ConnectionState::Synchronizing);
+    fleet::v1::ClientMessage resync;
+    resync.mutable_resync()->set_last_good_sequence(m_sequence);
+    send(resync);
+}
+
+void FleetClient::onMessage(const QByteArray &bytes)
+{
+    const qint64 now = m_clock->nowUnixMs();
+    m_lastReceivedMs = now;
+    ++m_stats.framesReceived;
+    m_stats.bytesReceived += static_cast<quint64>(bytes.size());
+
+    fleet::v1::ServerMessage message;
+    if (!codec::parse(bytes, &message)) {
+        setLastError(tr("The backend sent a message this console cannot read"));
+        m_transport->close();
+        return;
+    }
+    switch (message.kind_case()) {
+    case fleet::v1::ServerMessage::kWelcome: {
+        const auto &w = message.welcome();
+        m_serverName = codec::toQString(w.server_name());
+        m_heartbeatIntervalMs = std::max(200, static_cast<int>(w.heartbeat_interval_ms()));
+        m_staleAfterMs = static_cast<int>(w.stale_after_ms());
+        m_lostAfterMs = static_cast<int>(w.lost_after_ms());
+        m_heartbeatTimer.start(m_heartbeatIntervalMs);
+        Q_EMIT stateChanged();
+        return;
+    }
+    case fleet::v1::ServerMessage::kSnapshot:
+        m_model.applySnapshot(message.snapshot(), now);
+        m_sequence = message.snapshot().sequence();
+        m_awaitingSnapshot = false;
+        m_attempt = 0;
+        ++m_stats.snapshots;
+        setLastError({});
+        setState(ConnectionState::Live);
+        Q_EMIT sequenceChanged();
+        Q_EMIT updated();
+        return;
+    case fleet::v1::ServerMessage::kDelta: {
+        if (m_awaitingSnapshot)
+            return;  // deltas in flight before the snapshot we asked for; it supersedes them
+        const auto &delta = message.delta();
+        if (delta.sequence() != m_sequence + 1) {
+            requestResync(QStringLiteral("expected delta %1, got %2").arg(m_sequence + 1).arg(delta.sequence()));
+            return;
+        }
+        if (!m_model.applyDelta(delta, now)) {
+            requestResync(QStringLiteral("delta %1 names robots this console does not know").arg(delta.sequence()));
+            return;
+        }
+        m_sequence = delta.sequence();
+        ++m_stats.deltas;
+        Q_EMIT sequenceChanged();
+        Q_EMIT updated();
+        return;
+    }
+    case fleet::v1::ServerMessage::kHeartbeat:
+        return;
+    case fleet::v1::ServerMessage::kGoodbye:
+        setLastError(codec::toQString(message.goodbye().reason()));
+        return;
+    case fleet::v1::ServerMessage::KIND_NOT_SET:
+        return;  // a newer server's message kind: ignored, as the protocol promises
+    }
+}
+
+}  // namespace fleetdeck

@@ -1,0 +1,112 @@
+#pragma once
+
+#include "clock.h"
+#include "robotmodel.h"
+#include "transport.h"
+
+#include <QObject>
+#include <QTimer>
+#include <QUrl>
+
+namespace fleetdeck {
+
+// The console's side of the fleet.v1 WebSocket protocol: handshake, snapshot then deltas into the
+// RobotModel, resync on a sequence gap, application heartbeats both ways, and reconnection with
+// exponential backoff. The one data path of every console (desktop, browser, wall).
+// Thread: main.
+class FleetClient : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(QUrl url READ url WRITE setUrl NOTIFY urlChanged)
+    Q_PROPERTY(ConnectionState state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QString stateText READ stateText NOTIFY stateChanged)
+    Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
+    Q_PROPERTY(int reconnectAttempt READ reconnectAttempt NOTIFY stateChanged)
+    Q_PROPERTY(int reconnectDelayMs READ reconnectDelayMs NOTIFY stateChanged)
+    Q_PROPERTY(QString serverName READ serverName NOTIFY stateChanged)
+    Q_PROPERTY(fleetdeck::RobotModel *robots READ robots CONSTANT)
+    Q_PROPERTY(quint64 sequence READ sequence NOTIFY sequenceChanged)
+    Q_PROPERTY(int staleAfterMs READ staleAfterMs NOTIFY stateChanged)
+    Q_PROPERTY(int lostAfterMs READ lostAfterMs NOTIFY stateChanged)
+
+public:
+    enum class ConnectionState {
+        Disconnected,   // no URL, or closed on purpose
+        Connecting,     // opening the socket
+        Synchronizing,  // open, waiting for a snapshot
+        Live,           // snapshot applied, deltas flowing
+        Reconnecting,   // lost; waiting before the next attempt
+    };
+    Q_ENUM(ConnectionState)
+
+    struct Stats {
+        quint64 framesReceived = 0;
+        quint64 bytesReceived = 0;
+        quint64 snapshots = 0;
+        quint64 deltas = 0;
+        quint64 gaps = 0;
+    };
+
+    FleetClient(Transport *transport, const Clock *clock, QObject *parent = nullptr);
+
+    [[nodiscard]] QUrl url() const { return m_url; }
+    // Connects to `url` (ws:// or wss://), dropping any current connection; an empty URL disconnects.
+    void setUrl(const QUrl &url);
+    Q_INVOKABLE void reconnectNow();
+
+    [[nodiscard]] ConnectionState state() const { return m_state; }
+    [[nodiscard]] QString stateText() const;
+    [[nodiscard]] QString lastError() const { return m_lastError; }
+    [[nodiscard]] int reconnectAttempt() const { return m_attempt; }
+    [[nodiscard]] int reconnectDelayMs() const { return m_reconnectDelayMs; }
+    [[nodiscard]] QString serverName() const { return m_serverName; }
+    [[nodiscard]] RobotModel *robots() { return &m_model; }
+    [[nodiscard]] quint64 sequence() const { return m_sequence; }
+    [[nodiscard]] int staleAfterMs() const { return m_staleAfterMs; }
+    [[nodiscard]] int lostAfterMs() const { return m_lostAfterMs; }
+    [[nodiscard]] const Stats &stats() const { return m_stats; }
+
+    static constexpr int kInitialBackoffMs = 250;
+    static constexpr int kMaxBackoffMs = 10'000;
+
+Q_SIGNALS:
+    void urlChanged();
+    void stateChanged();
+    void lastErrorChanged();
+    void sequenceChanged();
+    // After each snapshot or delta has been applied to the model.
+    void updated();
+
+private:
+    void onOpened();
+    void onClosed(const QString &reason);
+    void onMessage(const QByteArray &bytes);
+    void setState(ConnectionState state);
+    void setLastError(const QString &error);
+    void send(const google::protobuf::MessageLite &message);
+    void requestResync(const QString &why);
+    void scheduleReconnect();
+    void sendHeartbeat();
+    void checkPeerAlive();
+
+    Transport *m_transport;
+    const Clock *m_clock;
+    RobotModel m_model;
+    QUrl m_url;
+    ConnectionState m_state = ConnectionState::Disconnected;
+    QString m_lastError;
+    QString m_serverName;
+    quint64 m_sequence = 0;
+    bool m_awaitingSnapshot = true;
+    int m_attempt = 0;
+    int m_reconnectDelayMs = 0;
+    int m_heartbeatIntervalMs = 2000;
+    int m_staleAfterMs = 0;
+    int m_lostAfterMs = 0;
+    qint64 m_lastReceivedMs = 0;
+    QTimer m_reconnectTimer;
+    QTimer m_heartbeatTimer;
+    Stats m_stats;
+};
+
+}  // namespace fleetdeck
