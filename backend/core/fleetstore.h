@@ -10,6 +10,12 @@
 
 namespace fleetdeck {
 
+// When silence makes a robot's data stale, then lost.
+struct FreshnessPolicy {
+    std::int64_t staleAfterMs = 5'000;
+    std::int64_t lostAfterMs = 30'000;
+};
+
 // The latest state of every robot the backend has heard of, with what changed since the last
 // takeChanges(). Robots are never removed: a robot that goes silent turns stale, then lost, and
 // stays visible. Each robot keeps the slot it was given first, so consoles can address it by index.
@@ -22,10 +28,7 @@ public:
         std::uint32_t groups = 0;  // FieldGroup bits
     };
 
-    struct FreshnessPolicy {
-        std::int64_t staleAfterMs = 5'000;
-        std::int64_t lostAfterMs = 30'000;
-    };
+    using FreshnessPolicy = fleetdeck::FreshnessPolicy;
 
     explicit FleetStore(FreshnessPolicy policy = {}) : m_policy(policy) {}
 

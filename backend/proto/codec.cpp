@@ -12,9 +12,9 @@ static_assert(int(Mode::Stuck) == fleet::v1::MODE_STUCK);
 static_assert(int(Mode::Idle) == fleet::v1::MODE_IDLE);
 static_assert(int(Freshness::Lost) == fleet::v1::FRESHNESS_LOST);
 static_assert(int(SensorStatus::Failed) == fleet::v1::SENSOR_FAILED);
-static_assert(FieldGroup::Freshness == fleet::v1::FIELD_GROUP_FRESHNESS);
-static_assert(FieldGroup::Faults == fleet::v1::FIELD_GROUP_FAULTS);
-static_assert(FieldGroup::Position == fleet::v1::FIELD_GROUP_POSITION);
+static_assert(int(FieldGroup::Freshness) == int(fleet::v1::FIELD_GROUP_FRESHNESS));
+static_assert(int(FieldGroup::Faults) == int(fleet::v1::FIELD_GROUP_FAULTS));
+static_assert(int(FieldGroup::Position) == int(fleet::v1::FIELD_GROUP_POSITION));
 
 constexpr int kMaxRobotIdLength = 128;
 constexpr int kMaxFaults = 64;

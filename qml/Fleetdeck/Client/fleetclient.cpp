@@ -101,11 +101,20 @@ void FleetClient::onOpened()
     m_heartbeatTimer.start(m_heartbeatIntervalMs);
 }
 
+void FleetClient::closeWithError(const QString &error)
+{
+    setLastError(error);
+    m_closedWithError = true;
+    m_transport->close();
+}
+
 void FleetClient::onClosed(const QString &reason)
 {
     m_heartbeatTimer.stop();
-    if (!reason.isEmpty() && reason != QLatin1String("connection closed"))
+    // Our own reason for closing says more than the transport's "closed".
+    if (!m_closedWithError && !reason.isEmpty() && reason != QLatin1String("connection closed"))
         setLastError(reason);
+    m_closedWithError = false;
     qCInfo(lcClient).noquote() << "connection to" << m_url.toString() << "ended:" << reason;
     if (m_url.isEmpty()) {
         setState(ConnectionState::Disconnected);
@@ -137,8 +146,7 @@ void FleetClient::sendHeartbeat()
 void FleetClient::checkPeerAlive()
 {
     if (m_clock->nowUnixMs() - m_lastReceivedMs > qint64(kSilentIntervalsBeforeGiveUp) * m_heartbeatIntervalMs) {
-        setLastError(tr("The backend stopped answering"));
-        m_transport->close();
+        closeWithError(tr("The backend stopped answering"));
     }
 }
 
@@ -162,8 +170,7 @@ void FleetClient::onMessage(const QByteArray &bytes)
 
     fleet::v1::ServerMessage message;
     if (!codec::parse(bytes, &message)) {
-        setLastError(tr("The backend sent a message this console cannot read"));
-        m_transport->close();
+        closeWithError(tr("The backend sent a message this console cannot read"));
         return;
     }
     switch (message.kind_case()) {

@@ -83,6 +83,7 @@ private:
     void onMessage(const QByteArray &bytes);
     void setState(ConnectionState state);
     void setLastError(const QString &error);
+    void closeWithError(const QString &error);
     void send(const google::protobuf::MessageLite &message);
     void requestResync(const QString &why);
     void scheduleReconnect();
@@ -98,6 +99,7 @@ private:
     QString m_serverName;
     quint64 m_sequence = 0;
     bool m_awaitingSnapshot = true;
+    bool m_closedWithError = false;
     int m_attempt = 0;
     int m_reconnectDelayMs = 0;
     int m_heartbeatIntervalMs = 2000;

@@ -4,6 +4,20 @@
 
 namespace fleetdeck {
 
+namespace {
+QString statusText(const RobotState &r)
+{
+    QString text = modeName(r.mode) + QStringLiteral(" · %1 %").arg(qRound(r.batteryPct));
+    if (!r.faults.empty())
+        text += QStringLiteral(" · %1 fault(s)").arg(r.faults.size());
+    if (r.freshness == Freshness::Stale)
+        text += QStringLiteral(" · stale");
+    else if (r.freshness == Freshness::Lost)
+        text += QStringLiteral(" · lost");
+    return text;
+}
+}  // namespace
+
 RobotModel::RobotModel(QObject *parent) : QAbstractListModel(parent) {}
 
 int RobotModel::rowCount(const QModelIndex &parent) const
@@ -37,6 +51,7 @@ QHash<int, QByteArray> RobotModel::roleNames() const
         {FreshnessRole, "freshness"},
         {SampleTimeRole, "sampleTimeUnixMs"},
         {ReceivedTimeRole, "receivedUnixMs"},
+        {StatusRole, "status"},
     };
 }
 
@@ -79,6 +94,7 @@ QVariant RobotModel::data(const QModelIndex &index, int role) const
     case FreshnessRole: return int(r.freshness);
     case SampleTimeRole: return qint64(r.sampleTimeUnixMs);
     case ReceivedTimeRole: return qint64(r.receivedUnixMs);
+    case StatusRole: return statusText(r);
     default: return {};
     }
 }
@@ -108,6 +124,8 @@ QVector<int> RobotModel::rolesFor(std::uint32_t groups)
         roles << FaultCountRole << FaultsRole;
     if (groups & FieldGroup::Freshness)
         roles << FreshnessRole << SampleTimeRole << ReceivedTimeRole;
+    if (groups & (FieldGroup::Mode | FieldGroup::Battery | FieldGroup::Faults | FieldGroup::Freshness))
+        roles << StatusRole;
     return roles;
 }
 

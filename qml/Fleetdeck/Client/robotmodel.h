@@ -50,6 +50,9 @@ public:
         FreshnessRole,                   // int, fleetdeck::Freshness
         SampleTimeRole,                  // qint64, robot clock, Unix ms
         ReceivedTimeRole,                // qint64, backend clock, Unix ms
+        // QString "autonomous · 87 %": changes with mode, battery, faults or freshness, so proxies
+        // that filter on those can set it as their filterRole and ignore position-only changes.
+        StatusRole,
     };
     Q_ENUM(Role)
 

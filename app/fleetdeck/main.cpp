@@ -1,0 +1,162 @@
+// fleetdeck: the QML operator console. Connects to a backend (--backend ws://host:port), or with none
+// starts the demo backend (embedded Kafka + simulator) next to itself.
+
+#include "consoletypes.h"
+#include "demobackend.h"
+#include "fleetclient.h"
+#include "fleetsummary.h"
+#include "robotfiltermodel.h"
+#include "robotselection.h"
+#include "screenshotter.h"
+#include "websockettransport.h"
+
+#include <QCommandLineParser>
+#include <QGuiApplication>
+#include <QQmlApplicationEngine>
+#include <QQuickWindow>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+using namespace fleetdeck;
+
+namespace {
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "fleetdeck: %s\n", qPrintable(message));
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char *argv[])
+{
+    QGuiApplication app(argc, argv);
+    QGuiApplication::setApplicationName(QStringLiteral("fleetdeck"));
+    QGuiApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
+    QGuiApplication::setOrganizationName(QStringLiteral("fleetdeck"));
+
+    const QCommandLineOption backendOption(QStringLiteral("backend"),
+                                           QStringLiteral("Backend WebSocket URL, e.g. ws://fleet.example:8765. Without it: the demo."),
+                                           QStringLiteral("url"));
+    const QCommandLineOption robotsOption(QStringLiteral("robots"), QStringLiteral("Demo fleet size (default 200)."),
+                                          QStringLiteral("n"), QStringLiteral("200"));
+    const QCommandLineOption seedOption(QStringLiteral("seed"), QStringLiteral("Demo simulator seed (default 1)."),
+                                        QStringLiteral("n"), QStringLiteral("1"));
+    const QCommandLineOption selectOption(QStringLiteral("select"), QStringLiteral("Open with this robot selected."),
+                                          QStringLiteral("robot-id"));
+    const QCommandLineOption followOption(QStringLiteral("follow"), QStringLiteral("Keep the selected robot centred."));
+    const QCommandLineOption centerOption(QStringLiteral("center"), QStringLiteral("Open centred on lat,lon."),
+                                          QStringLiteral("lat,lon"));
+    const QCommandLineOption zoomOption(QStringLiteral("zoom"), QStringLiteral("Open at this zoom level (13–20)."),
+                                        QStringLiteral("level"));
+    const QCommandLineOption themeOption(QStringLiteral("theme"), QStringLiteral("dark (default) or light."),
+                                         QStringLiteral("theme"), QStringLiteral("dark"));
+    const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1600x1000)."),
+                                        QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+    const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
+                                              QStringLiteral("Write a PNG of the window once robots are drawn, then exit."),
+                                              QStringLiteral("file"));
+    const QCommandLineOption settleOption(QStringLiteral("screenshot-settle-ms"),
+                                          QStringLiteral("Wait this long after robots are drawn before the screenshot (default 3000)."),
+                                          QStringLiteral("ms"), QStringLiteral("3000"));
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("fleetdeck operator console."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
+                       themeOption, sizeOption, screenshotOption, settleOption});
+    parser.process(app);
+
+    const QUrl backendUrl(parser.value(backendOption));
+    if (parser.isSet(backendOption) && (!backendUrl.isValid() || (backendUrl.scheme() != QLatin1String("ws")
+                                                                   && backendUrl.scheme() != QLatin1String("wss"))))
+        return fail(QStringLiteral("--backend \"%1\": expected ws://host:port or wss://host:port").arg(parser.value(backendOption)));
+    bool ok = true;
+    const int robots = parser.value(robotsOption).toInt(&ok);
+    if (!ok || robots < 1 || robots > 100'000)
+        return fail(QStringLiteral("--robots \"%1\": expected 1 to 100000").arg(parser.value(robotsOption)));
+    const int seed = parser.value(seedOption).toInt(&ok);
+    if (!ok || seed < 0)
+        return fail(QStringLiteral("--seed \"%1\": expected a whole number ≥ 0").arg(parser.value(seedOption)));
+    const QString theme = parser.value(themeOption);
+    if (theme != QLatin1String("dark") && theme != QLatin1String("light"))
+        return fail(QStringLiteral("--theme \"%1\": expected dark or light").arg(theme));
+    const QStringList size = parser.value(sizeOption).split(QLatin1Char('x'));
+    const int width = size.size() == 2 ? size[0].toInt() : 0;
+    const int height = size.size() == 2 ? size[1].toInt() : 0;
+    if (width < 320 || height < 240)
+        return fail(QStringLiteral("--size \"%1\": expected WxH, at least 320x240").arg(parser.value(sizeOption)));
+    const int settleMs = parser.value(settleOption).toInt(&ok);
+    if (!ok || settleMs < 0)
+        return fail(QStringLiteral("--screenshot-settle-ms \"%1\": expected milliseconds").arg(parser.value(settleOption)));
+
+    QVariantMap startup;
+    if (parser.isSet(centerOption) || parser.isSet(zoomOption)) {
+        double lat = 53.5575, lon = 13.2625;  // the old town of the shipped city
+        if (parser.isSet(centerOption)) {
+            const QStringList parts = parser.value(centerOption).split(QLatin1Char(','));
+            bool latOk = false, lonOk = false;
+            lat = parts.value(0).toDouble(&latOk);
+            lon = parts.value(1).toDouble(&lonOk);
+            if (parts.size() != 2 || !latOk || !lonOk || std::abs(lat) > 85 || std::abs(lon) > 180)
+                return fail(QStringLiteral("--center \"%1\": expected lat,lon in degrees").arg(parser.value(centerOption)));
+        }
+        const double zoom = parser.isSet(zoomOption) ? parser.value(zoomOption).toDouble(&ok) : 16.0;
+        if (!ok || zoom < 10 || zoom > 21)
+            return fail(QStringLiteral("--zoom \"%1\": expected 10 to 21").arg(parser.value(zoomOption)));
+        startup.insert(QStringLiteral("centerLatitude"), lat);
+        startup.insert(QStringLiteral("centerLongitude"), lon);
+        startup.insert(QStringLiteral("zoom"), zoom);
+    }
+    startup.insert(QStringLiteral("followSelected"), parser.isSet(followOption));
+
+    SystemClock clock;
+    WebSocketTransport transport;
+    FleetClient client(&transport, &clock);
+    FleetSummary summary(client.robots());
+    QObject::connect(&client, &FleetClient::updated, &summary, &FleetSummary::recount);
+    RobotSelection selection(client.robots());
+    RobotFilterModel fleetList(client.robots());
+    ConsoleStyle style;
+    style.setDark(theme == QLatin1String("dark"));
+    if (parser.isSet(selectOption))
+        selection.setRobotId(parser.value(selectOption));
+
+    registerConsoleTypes();
+    QQmlApplicationEngine engine;
+    addConsoleImportPath(&engine);
+    engine.setInitialProperties({
+        {QStringLiteral("client"), QVariant::fromValue(&client)},
+        {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
+        {QStringLiteral("fleetList"), QVariant::fromValue(&fleetList)},
+        {QStringLiteral("summary"), QVariant::fromValue(&summary)},
+        {QStringLiteral("selection"), QVariant::fromValue(&selection)},
+        {QStringLiteral("style"), QVariant::fromValue(&style)},
+        {QStringLiteral("startup"), startup},
+        {QStringLiteral("width"), width},
+        {QStringLiteral("height"), height},
+    });
+    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Main.qml")));
+    if (engine.rootObjects().isEmpty())
+        return fail(QStringLiteral("the console's QML failed to load (see the messages above)"));
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+
+    std::unique_ptr<Screenshotter> screenshotter;
+    if (parser.isSet(screenshotOption))
+        screenshotter = std::make_unique<Screenshotter>(window, parser.value(screenshotOption), settleMs, 60'000);
+
+    DemoBackend demo;
+    if (backendUrl.isEmpty()) {
+        QObject::connect(&demo, &DemoBackend::ready, &client, &FleetClient::setUrl);
+        QObject::connect(&demo, &DemoBackend::failed, &app, [](const QString &reason) {
+            std::fprintf(stderr, "fleetdeck: %s\n", qPrintable(reason));
+        });
+        demo.start(robots, seed);
+    } else {
+        client.setUrl(backendUrl);
+    }
+    return QGuiApplication::exec();
+}

@@ -1,0 +1,162 @@
+// fleetdeckd: the headless backend. Kafka telemetry in, fleet state kept, WebSocket snapshots and
+// deltas out. With no --brokers it runs librdkafka's mock cluster in process; with --demo it also
+// runs the fleet simulator, so one command gives a living fleet.
+
+#include "clock.h"
+#include "embeddedkafka.h"
+#include "fleetserver.h"
+#include "fleetsimulator.h"
+#include "logging.h"
+#include "options.h"
+#include "shutdownsignals.h"
+#include "simulatorrunner.h"
+#include "streetgraph.h"
+#include "telemetryingest.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <memory>
+
+using namespace fleetdeck;
+
+namespace {
+
+struct DaemonOptions {
+    options::KafkaOptions kafka;
+    QCommandLineOption listen{QStringLiteral("listen"), QStringLiteral("Address to serve consoles on (default 127.0.0.1)."),
+                              QStringLiteral("address"), QStringLiteral("127.0.0.1")};
+    QCommandLineOption port{QStringLiteral("port"), QStringLiteral("WebSocket port; 0 picks a free one (default 8765)."),
+                            QStringLiteral("port"), QStringLiteral("8765")};
+    QCommandLineOption tickMs{QStringLiteral("tick-ms"), QStringLiteral("Delta interval in ms (default 100)."),
+                              QStringLiteral("ms"), QStringLiteral("100")};
+    QCommandLineOption staleMs{QStringLiteral("stale-after-ms"),
+                               QStringLiteral("A robot silent this long is shown stale (default 5000)."),
+                               QStringLiteral("ms"), QStringLiteral("5000")};
+    QCommandLineOption lostMs{QStringLiteral("lost-after-ms"),
+                              QStringLiteral("A robot silent this long is shown lost (default 30000)."),
+                              QStringLiteral("ms"), QStringLiteral("30000")};
+    QCommandLineOption partitions{QStringLiteral("partitions"),
+                                  QStringLiteral("Partitions per topic of the embedded broker (default 6)."),
+                                  QStringLiteral("n"), QStringLiteral("6")};
+    QCommandLineOption fromEnd{QStringLiteral("from-end"),
+                               QStringLiteral("Read only new telemetry instead of what the topic retains.")};
+    QCommandLineOption demo{QStringLiteral("demo"),
+                            QStringLiteral("Also run the fleet simulator in this process (with the embedded broker unless --brokers).")};
+    QCommandLineOption robots{QStringLiteral("robots"), QStringLiteral("Simulated robots with --demo (default 200)."),
+                              QStringLiteral("n"), QStringLiteral("200")};
+    QCommandLineOption seed{QStringLiteral("seed"), QStringLiteral("Simulator seed with --demo (default 1)."),
+                            QStringLiteral("n"), QStringLiteral("1")};
+    QCommandLineOption exitWithParent{QStringLiteral("exit-on-stdin-eof"),
+                                      QStringLiteral("Shut down when standard input closes (used by the console's demo).")};
+};
+
+int fail(const QString &message)
+{
+    std::fprintf(stderr, "fleetdeckd: %s\n", qPrintable(message));
+    return 2;
+}
+
+}  // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("fleetdeckd"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
+
+    DaemonOptions opts;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("fleetdeck backend: Kafka telemetry to WebSocket consoles."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    opts.kafka.addTo(&parser);
+    parser.addOptions({opts.listen, opts.port, opts.tickMs, opts.staleMs, opts.lostMs, opts.partitions, opts.fromEnd,
+                       opts.demo, opts.robots, opts.seed, opts.exitWithParent});
+    parser.process(app);
+
+    QString error;
+    kafka::KafkaSettings kafkaSettings;
+    if (!opts.kafka.read(parser, &kafkaSettings, &error))
+        return fail(error);
+    const auto port = options::intValue(parser, opts.port, 0, 65535, &error);
+    const auto tickMs = port ? options::intValue(parser, opts.tickMs, 10, 10'000, &error) : std::nullopt;
+    const auto staleMs = tickMs ? options::intValue(parser, opts.staleMs, 100, 3'600'000, &error) : std::nullopt;
+    const auto lostMs = staleMs ? options::intValue(parser, opts.lostMs, *staleMs, 86'400'000, &error) : std::nullopt;
+    const auto partitions = lostMs ? options::intValue(parser, opts.partitions, 1, 256, &error) : std::nullopt;
+    const auto robots = partitions ? options::intValue(parser, opts.robots, 1, 100'000, &error) : std::nullopt;
+    const auto seed = robots ? options::intValue(parser, opts.seed, 0, 1 << 30, &error) : std::nullopt;
+    if (!seed)
+        return fail(error);
+    const QHostAddress listenAddress(parser.value(opts.listen));
+    if (listenAddress.isNull())
+        return fail(QStringLiteral("--listen \"%1\": not an IP address").arg(parser.value(opts.listen)));
+
+    ShutdownSignals shutdown;
+    QObject::connect(&shutdown, &ShutdownSignals::shutdownRequested, &app, [](const QString &why) {
+        qCInfo(lcServer).noquote() << "shutting down:" << why;
+        QCoreApplication::quit();
+    });
+    if (parser.isSet(opts.exitWithParent))
+        shutdown.watchStandardInput();
+
+    // Declared before everything that talks to it, so it is destroyed last.
+    std::unique_ptr<kafka::EmbeddedKafka> embedded;
+    if (kafkaSettings.bootstrapServers.isEmpty()) {
+        embedded = std::make_unique<kafka::EmbeddedKafka>();
+        if (!embedded->start(1, &error))
+            return fail(error);
+        const kafka::Topics &t = kafkaSettings.topics;
+        for (const QString &topic : {t.telemetry, t.events, t.commands, t.commandAcks, t.audit}) {
+            if (!embedded->createTopic(topic, *partitions, &error))
+                return fail(error);
+        }
+        kafkaSettings.bootstrapServers = embedded->bootstrapServers();
+        std::printf("KAFKA_BOOTSTRAP %s\n", qPrintable(kafkaSettings.bootstrapServers));
+    }
+
+    SystemClock clock;
+    TelemetryMailbox mailbox;
+    FleetServer::Settings serverSettings;
+    serverSettings.tickIntervalMs = *tickMs;
+    serverSettings.freshness.staleAfterMs = *staleMs;
+    serverSettings.freshness.lostAfterMs = *lostMs;
+    FleetServer server(serverSettings, &mailbox, &clock);
+    if (!server.listen(listenAddress, static_cast<quint16>(*port), &error))
+        return fail(error);
+
+    kafka::TelemetryIngest ingest(&mailbox);
+    if (!ingest.start(kafkaSettings,
+                      parser.isSet(opts.fromEnd) ? kafka::KafkaReader::StartAt::End : kafka::KafkaReader::StartAt::Beginning,
+                      &error))
+        return fail(error);
+
+    std::optional<sim::StreetGraph> graph;
+    std::unique_ptr<sim::FleetSimulator> simulator;
+    std::unique_ptr<sim::SimulatorRunner> runner;
+    if (parser.isSet(opts.demo)) {
+        graph = sim::StreetGraph::loadShipped(&error);
+        if (!graph)
+            return fail(error);
+        sim::FleetSimulator::Config config;
+        config.robotCount = *robots;
+        config.seed = static_cast<std::uint64_t>(*seed);
+        simulator = std::make_unique<sim::FleetSimulator>(*graph, config);
+        runner = std::make_unique<sim::SimulatorRunner>(simulator.get(), &clock);
+        if (!runner->start(kafkaSettings, 100, &error))
+            return fail(error);
+        qCInfo(lcSim) << "simulating" << *robots << "robots";
+    }
+
+    server.startTicking();
+    // A parent process (the console's demo) reads this line to find us.
+    std::printf("LISTENING ws://%s:%u\n", qPrintable(listenAddress.toString()), unsigned(server.port()));
+    std::fflush(stdout);
+
+    const int code = QCoreApplication::exec();
+    if (runner)
+        runner->stop();
+    ingest.stop();
+    return code;
+}

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "kafkasettings.h"
+
+#include <QCommandLineOption>
+#include <QCommandLineParser>
+#include <QString>
+
+#include <optional>
+
+// Command-line options shared by fleetdeckd and fleetsim, with values checked so that a bad one stops
+// start-up with a message naming the option.
+namespace fleetdeck::options {
+
+struct KafkaOptions {
+    QCommandLineOption brokers{QStringLiteral("brokers"),
+                               QStringLiteral("Kafka bootstrap servers (host:port,…). Empty: start the embedded broker."),
+                               QStringLiteral("list")};
+    QCommandLineOption property{QStringLiteral("kafka-property"),
+                                QStringLiteral("librdkafka property passed through, e.g. security.protocol=SASL_SSL (repeatable)."),
+                                QStringLiteral("key=value")};
+    QCommandLineOption topicPrefix{QStringLiteral("topic-prefix"),
+                                   QStringLiteral("Prefix for every topic name (e.g. staging.)."),
+                                   QStringLiteral("prefix")};
+
+    void addTo(QCommandLineParser *parser) const;
+    // False with `error` naming the option when a value is malformed.
+    [[nodiscard]] bool read(const QCommandLineParser &parser, kafka::KafkaSettings *settings, QString *error) const;
+};
+
+// An integer option within [min, max], or nullopt with `error` naming it.
+[[nodiscard]] std::optional<int> intValue(const QCommandLineParser &parser, const QCommandLineOption &option,
+                                          int min, int max, QString *error);
+
+}  // namespace fleetdeck::options

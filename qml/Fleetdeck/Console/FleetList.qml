@@ -1,0 +1,139 @@
+import QtQuick 2.15
+import QtQuick.Controls 2.15
+import QtQuick.Layouts 1.15
+
+// Searchable, filterable list of the fleet. Selecting a row selects the robot everywhere.
+Item {
+    id: root
+
+    required property var model       // RobotFilterModel
+    required property var selection   // RobotSelection
+    required property var style
+    required property var colors
+
+    signal activated(int sourceRow)
+
+    function focusSearch() { search.forceActiveFocus(); search.selectAll() }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.margins: 10
+        spacing: 8
+
+        TextField {
+            id: search
+            Layout.fillWidth: true
+            placeholderText: qsTr("Search robot or task (Ctrl+F)")
+            onTextChanged: root.model.searchText = text
+            color: root.colors.text
+            placeholderTextColor: root.colors.textMuted
+            background: Rectangle {
+                color: root.colors.panelRaised
+                border.color: search.activeFocus ? root.colors.accent : root.colors.border
+                radius: 4
+            }
+        }
+
+        Flow {
+            Layout.fillWidth: true
+            spacing: 6
+            Repeater {
+                model: [
+                    { label: qsTr("All"), key: "all" },
+                    { label: qsTr("Needs attention"), key: "attention" },
+                    { label: qsTr("Stale / lost"), key: "stale" },
+                    { label: qsTr("Battery < 20 %"), key: "battery" }
+                ]
+                delegate: Button {
+                    required property var modelData
+                    readonly property bool active: (modelData.key === "all" && !root.model.attentionOnly
+                                                    && !root.model.staleOnly && root.model.batteryBelow > 100)
+                                                   || (modelData.key === "attention" && root.model.attentionOnly)
+                                                   || (modelData.key === "stale" && root.model.staleOnly)
+                                                   || (modelData.key === "battery" && root.model.batteryBelow <= 100)
+                    text: modelData.label
+                    flat: true
+                    font.pixelSize: 12
+                    padding: 6
+                    contentItem: Text {
+                        text: parent.text
+                        font: parent.font
+                        color: parent.active ? "#ffffff" : root.colors.textMuted
+                    }
+                    background: Rectangle {
+                        radius: 12
+                        color: parent.active ? root.colors.accent : root.colors.panelRaised
+                    }
+                    onClicked: {
+                        root.model.attentionOnly = modelData.key === "attention"
+                        root.model.staleOnly = modelData.key === "stale"
+                        root.model.batteryBelow = modelData.key === "battery" ? 20 : 101
+                    }
+                }
+            }
+        }
+
+        Text {
+            color: root.colors.textMuted
+            font.pixelSize: 12
+            text: qsTr("%1 shown").arg(root.model.count)
+        }
+
+        ListView {
+            id: list
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: root.model
+            reuseItems: true
+            boundsBehavior: Flickable.StopAtBounds
+            ScrollBar.vertical: ScrollBar {}
+            currentIndex: root.model.proxyRow(root.selection.row)
+            highlightMoveDuration: 0
+
+            delegate: Rectangle {
+                id: row
+                required property int index
+                required property string robotId
+                required property int mode
+                required property string status
+                required property int freshness
+                width: ListView.view.width
+                height: 34
+                color: ListView.isCurrentItem ? root.colors.selection : "transparent"
+                opacity: freshness === 3 ? 0.55 : 1.0
+
+                Rectangle {
+                    id: dot
+                    width: 10; height: 10; radius: 5
+                    anchors.left: parent.left; anchors.leftMargin: 8
+                    anchors.verticalCenter: parent.verticalCenter
+                    color: row.freshness === 1 ? root.style.modeColor(row.mode) : "#6e7681"
+                }
+                Text {
+                    id: idText
+                    anchors.left: dot.right; anchors.leftMargin: 10
+                    anchors.verticalCenter: parent.verticalCenter
+                    width: 90
+                    text: row.robotId
+                    color: root.colors.text
+                    font.pixelSize: 14
+                    font.family: "DejaVu Sans Mono"
+                }
+                Text {
+                    anchors.left: idText.right; anchors.leftMargin: 8
+                    anchors.right: parent.right; anchors.rightMargin: 8
+                    anchors.verticalCenter: parent.verticalCenter
+                    text: row.status
+                    elide: Text.ElideRight
+                    color: row.freshness === 1 ? root.colors.textMuted : root.colors.warning
+                    font.pixelSize: 13
+                }
+                MouseArea {
+                    anchors.fill: parent
+                    onClicked: root.activated(root.model.sourceRow(row.index))
+                }
+            }
+        }
+    }
+}

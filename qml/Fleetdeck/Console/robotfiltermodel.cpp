@@ -1,0 +1,103 @@
+#include "robotfiltermodel.h"
+
+#include "robotmodel.h"
+
+namespace fleetdeck {
+
+RobotFilterModel::RobotFilterModel(RobotModel *source, QObject *parent)
+    : QSortFilterProxyModel(parent), m_robots(source)
+{
+    setSourceModel(source);
+    // Re-filter and re-sort a changed row only when a role that decides them changed.
+    setFilterRole(RobotModel::StatusRole);
+    setSortRole(RobotModel::RobotIdRole);
+    setDynamicSortFilter(true);
+    sort(0);
+    for (const auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(this, signal, this, &RobotFilterModel::countChanged);
+    connect(this, &QAbstractItemModel::modelReset, this, &RobotFilterModel::countChanged);
+    connect(this, &QAbstractItemModel::layoutChanged, this, &RobotFilterModel::countChanged);
+}
+
+void RobotFilterModel::refilter()
+{
+    invalidateFilter();
+    Q_EMIT filterChanged();
+    Q_EMIT countChanged();
+}
+
+void RobotFilterModel::setSearchText(const QString &text)
+{
+    if (text == m_searchText)
+        return;
+    m_searchText = text;
+    refilter();
+}
+
+void RobotFilterModel::setModeFilter(int mode)
+{
+    if (mode == m_modeFilter)
+        return;
+    m_modeFilter = mode;
+    refilter();
+}
+
+void RobotFilterModel::setAttentionOnly(bool on)
+{
+    if (on == m_attentionOnly)
+        return;
+    m_attentionOnly = on;
+    refilter();
+}
+
+void RobotFilterModel::setStaleOnly(bool on)
+{
+    if (on == m_staleOnly)
+        return;
+    m_staleOnly = on;
+    refilter();
+}
+
+void RobotFilterModel::setBatteryBelow(double pct)
+{
+    if (qFuzzyCompare(pct, m_batteryBelow))
+        return;
+    m_batteryBelow = pct;
+    refilter();
+}
+
+bool RobotFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &) const
+{
+    const RobotState &robot = m_robots->robotAt(sourceRow);
+    if (m_modeFilter >= 0 && int(robot.mode) != m_modeFilter)
+        return false;
+    if (m_attentionOnly && robot.mode != Mode::Fault && robot.mode != Mode::Stuck)
+        return false;
+    if (m_staleOnly && robot.freshness != Freshness::Stale && robot.freshness != Freshness::Lost)
+        return false;
+    if (robot.batteryPct >= m_batteryBelow)
+        return false;
+    if (!m_searchText.isEmpty() && !robot.robotId.contains(m_searchText, Qt::CaseInsensitive)
+        && !robot.taskId.contains(m_searchText, Qt::CaseInsensitive))
+        return false;
+    return true;
+}
+
+bool RobotFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
+{
+    return m_robots->robotAt(left.row()).robotId < m_robots->robotAt(right.row()).robotId;
+}
+
+int RobotFilterModel::sourceRow(int proxyRow) const
+{
+    return mapToSource(index(proxyRow, 0)).row();
+}
+
+int RobotFilterModel::proxyRow(int sourceRow) const
+{
+    if (sourceRow < 0 || sourceRow >= m_robots->rowCount())
+        return -1;
+    return mapFromSource(m_robots->index(sourceRow)).row();
+}
+
+}  // namespace fleetdeck
