@@ -8,7 +8,10 @@
 #include "telemetrymailbox.h"
 #include "websockettransport.h"
 
+#include <QScopeGuard>
+#include <QSemaphore>
 #include <QSignalSpy>
+#include <QThread>
 #include <QTest>
 #include <QWebSocket>
 
@@ -63,6 +66,38 @@ QByteArray helloFrame()
     hello.mutable_hello()->set_protocol_version(fleet::v1::PROTOCOL_VERSION_1);
     return codec::serialize(hello);
 }
+
+// A console on a thread of its own, so the test can stop it from reading by blocking that thread.
+class StalledPeer : public QObject
+{
+public:
+    void open(const QUrl &url)
+    {
+        connect(&m_socket, &QWebSocket::connected, this, [this] { m_socket.sendBinaryMessage(helloFrame()); });
+        connect(&m_socket, &QWebSocket::binaryMessageReceived, this, [this](const QByteArray &bytes) {
+            fleet::v1::ServerMessage message;
+            if (!codec::parse(bytes, &message))
+                return;
+            if (message.has_snapshot()) {
+                ++snapshots;
+                lastSequence = message.snapshot().sequence();
+            } else if (message.has_delta()) {
+                if (message.delta().sequence() != lastSequence + 1)
+                    ++gaps;
+                lastSequence = message.delta().sequence();
+            }
+        });
+        m_socket.open(url);
+    }
+
+    std::atomic<int> snapshots{0};
+    std::atomic<int> gaps{0};
+    std::atomic<quint64> lastSequence{0};
+
+private:
+    QWebSocket m_socket{QString(), QWebSocketProtocol::VersionLatest, this};  // a child: moves with the peer
+};
+
 
 }  // namespace
 
@@ -213,12 +248,13 @@ private Q_SLOTS:
         QCOMPARE(peer.closeCode(), QWebSocketProtocol::CloseCodeTooMuchData);
     }
 
-    // A console that stops reading: its deltas stop (bounded), others keep flowing, and once it
-    // drains it gets a fresh snapshot instead of a flood of stale deltas.
-    void slowClientIsPausedThenResyncedBySnapshot()
+    // A console that stops reading (its thread is blocked, so the kernel buffers fill and the server's
+    // unsent bytes grow): its deltas stop at a bounded backlog, the other console is unaffected, and
+    // once it reads again it gets one fresh snapshot instead of a flood of stale deltas.
+    void stalledClientIsBoundedAndResyncedBySnapshot()
     {
         FleetServer::Settings settings;
-        settings.maxPendingBytes = 64 * 1024;
+        settings.maxPendingBytes = 1024 * 1024;  // well above one snapshot of this fleet (~300 KiB)
         settings.peerTimeoutMs = 3'600'000;
         Backend backend(settings);
         backend.publish(2000, 1);
@@ -226,26 +262,44 @@ private Q_SLOTS:
 
         Console fast;
         fast.client.setUrl(backend.url());
-        QWebSocket slow;
-        slow.open(backend.url());
-        QTRY_COMPARE(slow.state(), QAbstractSocket::ConnectedState);
+        QThread peerThread;
+        peerThread.start();
+        auto *slow = new StalledPeer;
+        slow->moveToThread(&peerThread);
+        QSemaphore gate;
+        const auto stopPeer = qScopeGuard([&] {
+            gate.release();
+            QMetaObject::invokeMethod(slow, &QObject::deleteLater);
+            peerThread.quit();
+            peerThread.wait();
+        });
+        QMetaObject::invokeMethod(slow, [slow, url = backend.url()] { slow->open(url); });
         QTRY_COMPARE(fast.client.state(), FleetClient::ConnectionState::Live);
-        slow.sendBinaryMessage(helloFrame());
-        QTRY_COMPARE(backend.server->stats().snapshotsSent, quint64(2));
+        QTRY_COMPARE(slow->snapshots.load(), 1);
 
-        // Pretend the slow peer's socket buffer is full: nothing it is sent gets written.
-        // (We cannot stop the kernel from reading for it, so we pause its session by making
-        // the server's pending estimate exceed the limit with a burst larger than the limit.)
-        for (quint64 seq = 2; seq <= 40; ++seq) {
-            backend.publish(2000, seq, double(seq) * 1e-4);
-            backend.server->tick();  // no event loop between ticks: nothing gets written meanwhile
+        QMetaObject::invokeMethod(slow, [&gate] { gate.acquire(); });  // the peer stops reading
+        quint64 seq = 2;
+        for (; seq <= 400 && backend.server->stats().deltasSkippedForSlowClients < 20; ++seq) {
+            backend.publish(2000, seq, double(seq) * 1e-5);
+            backend.server->tick();
+            QTest::qWait(2);  // lets sockets write, and the fast console read
         }
-        QVERIFY(backend.server->stats().deltasSkippedForSlowClients > 0);
+        QVERIFY2(backend.server->stats().deltasSkippedForSlowClients >= 20, "the stalled console was never paused");
+        // The fast console kept up throughout, without a resync.
         QTRY_COMPARE(fast.client.sequence(), backend.server->sequence());
-        // Every console, fast or paused, ends up current again, through a snapshot rather than a backlog.
-        backend.publish(2000, 41, 0.5);
+        QCOMPARE(fast.client.stats().gaps, quint64(0));
+        QCOMPARE(fast.client.stats().snapshots, quint64(1));
+
+        gate.release();  // the peer reads again
+        for (int i = 0; i < 200 && slow->snapshots.load() < 2; ++i) {
+            backend.server->tick();
+            QTest::qWait(10);
+        }
+        QCOMPARE(slow->snapshots.load(), 2);
+        backend.publish(2000, seq + 1, 0.01);
         backend.server->tick();
-        QTRY_VERIFY(backend.server->stats().snapshotsSent > 2);
+        QTRY_COMPARE(slow->lastSequence.load(), backend.server->sequence());
+        QVERIFY2(slow->gaps.load() == 0, "the peer saw a sequence gap after its fresh snapshot");
     }
 };
 

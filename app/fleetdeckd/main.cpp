@@ -23,6 +23,9 @@ using namespace fleetdeck;
 
 namespace {
 
+// The demo fleet starts mid-shift: a quarter of an hour of simulated past before going live.
+constexpr std::int64_t kDemoWarmUpMs = 15 * 60 * 1000;
+
 struct DaemonOptions {
     options::KafkaOptions kafka;
     QCommandLineOption listen{QStringLiteral("listen"), QStringLiteral("Address to serve consoles on (default 127.0.0.1)."),
@@ -144,7 +147,7 @@ int main(int argc, char *argv[])
         config.seed = static_cast<std::uint64_t>(*seed);
         simulator = std::make_unique<sim::FleetSimulator>(*graph, config);
         runner = std::make_unique<sim::SimulatorRunner>(simulator.get(), &clock);
-        if (!runner->start(kafkaSettings, 100, &error))
+        if (!runner->start(kafkaSettings, 100, kDemoWarmUpMs, &error))
             return fail(error);
         qCInfo(lcSim) << "simulating" << *robots << "robots";
     }

@@ -45,12 +45,15 @@ int main(int argc, char *argv[])
     const QCommandLineOption durationOption(QStringLiteral("duration-s"),
                                             QStringLiteral("Stop after this many seconds (default: run until stopped)."),
                                             QStringLiteral("s"), QStringLiteral("0"));
+    const QCommandLineOption warmUpOption(QStringLiteral("warm-up-s"),
+                                          QStringLiteral("Simulate this much of the past before going live, so robots start spread out on tasks (default 900)."),
+                                          QStringLiteral("s"), QStringLiteral("900"));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("fleetdeck fleet simulator."));
     parser.addHelpOption();
     parser.addVersionOption();
     kafkaOptions.addTo(&parser);
-    parser.addOptions({robotsOption, seedOption, rateOption, stepOption, durationOption});
+    parser.addOptions({robotsOption, seedOption, rateOption, stepOption, durationOption, warmUpOption});
     parser.process(app);
 
     QString error;
@@ -64,7 +67,8 @@ int main(int argc, char *argv[])
     const auto rate = seed ? options::intValue(parser, rateOption, 1, 50, &error) : std::nullopt;
     const auto step = rate ? options::intValue(parser, stepOption, 10, 1000, &error) : std::nullopt;
     const auto duration = step ? options::intValue(parser, durationOption, 0, 1 << 30, &error) : std::nullopt;
-    if (!duration)
+    const auto warmUp = duration ? options::intValue(parser, warmUpOption, 0, 24 * 3600, &error) : std::nullopt;
+    if (!warmUp)
         return fail(error);
 
     const std::optional<sim::StreetGraph> graph = sim::StreetGraph::loadShipped(&error);
@@ -77,7 +81,7 @@ int main(int argc, char *argv[])
     sim::FleetSimulator simulator(*graph, config);
     SystemClock clock;
     sim::SimulatorRunner runner(&simulator, &clock);
-    if (!runner.start(settings, *step, &error))
+    if (!runner.start(settings, *step, std::int64_t(*warmUp) * 1000, &error))
         return fail(error);
     qCInfo(lcSim).noquote() << "simulating" << *robots << "robots at" << *rate << "Hz into" << settings.bootstrapServers;
 

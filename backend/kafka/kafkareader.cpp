@@ -27,7 +27,7 @@ void KafkaReader::errorCallback(rd_kafka_t *, int err, const char *reason, void 
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         self->setBrokerReachable(false);
     quint64 suppressed = 0;
-    if (self->m_m_errorLog.shouldLog(SystemClock().nowUnixMs(), &suppressed))
+    if (self->m_errorLog.shouldLog(SystemClock().nowUnixMs(), &suppressed))
         qCWarning(lcKafka).noquote() << self->m_topic << "reader:" << reason
                                      << (suppressed ? QStringLiteral("(%1 similar suppressed)").arg(suppressed) : QString());
 }

@@ -18,7 +18,8 @@ SimulatorRunner::~SimulatorRunner()
     stop();
 }
 
-bool SimulatorRunner::start(const kafka::KafkaSettings &settings, int stepIntervalMs, QString *error)
+bool SimulatorRunner::start(const kafka::KafkaSettings &settings, int stepIntervalMs, std::int64_t warmUpMs,
+                            QString *error)
 {
     m_settings = settings;
     if (!m_producer.start(settings, error))
@@ -38,7 +39,10 @@ bool SimulatorRunner::start(const kafka::KafkaSettings &settings, int stepInterv
         error);
     if (!reading)
         return false;
-    m_simulator->step(m_clock->nowUnixMs());
+    const std::int64_t now = m_clock->nowUnixMs();
+    for (std::int64_t t = now - warmUpMs; t < now; t += FleetSimulator::kMaxStepMs)
+        m_simulator->step(t);
+    m_simulator->step(now);
     m_stepTimer.start(stepIntervalMs);
     return true;
 }

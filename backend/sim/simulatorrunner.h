@@ -9,6 +9,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <cstdint>
 
 namespace fleet::v1 {
 class Command;
@@ -29,7 +30,10 @@ public:
     SimulatorRunner(FleetSimulator *simulator, const Clock *clock, QObject *parent = nullptr);
     ~SimulatorRunner() override;
 
-    [[nodiscard]] bool start(const kafka::KafkaSettings &settings, int stepIntervalMs, QString *error);
+    // Before going live, simulates `warmUpMs` of the past in one go, so the fleet starts mid-shift
+    // (spread over the city, on tasks) instead of every robot waiting at its hub.
+    [[nodiscard]] bool start(const kafka::KafkaSettings &settings, int stepIntervalMs, std::int64_t warmUpMs,
+                             QString *error);
     void stop();
 
     [[nodiscard]] quint64 publishedCount() const { return m_published; }

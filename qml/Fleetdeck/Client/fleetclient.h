@@ -8,6 +8,10 @@
 #include <QTimer>
 #include <QUrl>
 
+namespace google::protobuf {
+class MessageLite;
+}
+
 namespace fleetdeck {
 
 // The console's side of the fleet.v1 WebSocket protocol: handshake, snapshot then deltas into the

@@ -54,6 +54,8 @@ ApplicationWindow {
             model: root.robots
             selectedRow: root.selection.row
             theme: root.style.dark ? "dark" : "light"
+            followSelected: internal.follow
+            onFollowCancelled: internal.follow = false
             onRobotSelected: function(row) { root.selection.selectRow(row) }
             focus: true
         }
@@ -99,15 +101,6 @@ ApplicationWindow {
                     onCloseRequested: root.selection.clear()
                 }
             }
-        }
-    }
-
-    // Keeps the followed robot centred as it moves.
-    Connections {
-        target: root.selection
-        function onRobotChanged() {
-            if (internal.follow && root.selection.valid)
-                mapPane.centerOn(root.selection.robot.latitude, root.selection.robot.longitude, mapPane.view.zoom)
         }
     }
 

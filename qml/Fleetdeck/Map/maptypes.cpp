@@ -1,0 +1,23 @@
+#include "maptypes.h"
+
+#include "basemaplayer.h"
+#include "mapview.h"
+#include "robotlayer.h"
+#include "robotmodel.h"
+
+#include <QQmlEngine>
+
+namespace fleetdeck {
+
+void registerMapTypes()
+{
+    const char *uri = "Fleetdeck.Map";
+    qRegisterMetaType<GeoCoordinate>();
+    qmlRegisterType<MapView>(uri, 1, 0, "MapView");
+    qmlRegisterType<BasemapLayer>(uri, 1, 0, "BasemapLayer");
+    qmlRegisterType<RobotLayer>(uri, 1, 0, "RobotLayer");
+    // Qt 5 resolves pointer-typed properties (RobotLayer.model) only for types QML knows.
+    qmlRegisterAnonymousType<RobotModel>(uri, 1);
+}
+
+}  // namespace fleetdeck

@@ -1,0 +1,692 @@
+#include "robotlayer.h"
+
+#include "geo.h"
+#include "modepalette.h"
+
+#include <QSGGeometryNode>
+#include <QSGVertexColorMaterial>
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+namespace fleetdeck {
+namespace {
+
+constexpr double kDegToRad = 3.14159265358979323846 / 180.0;
+constexpr qreal kGridCellPx = 32;
+constexpr int kRingSegments = 32;
+
+// Premultiplied, as QSGVertexColorMaterial expects.
+struct Rgba {
+    uchar r = 0, g = 0, b = 0, a = 0;
+};
+
+Rgba premultiplied(const QColor &c, qreal alpha = 1.0)
+{
+    const qreal a = c.alphaF() * alpha;
+    return {static_cast<uchar>(qRound(c.red() * a)), static_cast<uchar>(qRound(c.green() * a)),
+            static_cast<uchar>(qRound(c.blue() * a)), static_cast<uchar>(qRound(255 * a))};
+}
+
+bool isLightTheme(const QString &theme)
+{
+    return theme == QLatin1String("light");
+}
+
+// Fill colour by mode and freshness: stale robots lose most of their hue, lost ones turn grey and
+// translucent but stay on the map.
+Rgba fillColor(Mode mode, Freshness freshness, bool light)
+{
+    const QColor base = modePaletteColor(mode);
+    switch (freshness) {
+    case Freshness::Stale: {
+        const int grey = qGray(base.rgb());
+        const auto mix = [grey](int c) { return (c * 35 + grey * 65) / 100; };
+        return premultiplied(QColor(mix(base.red()), mix(base.green()), mix(base.blue())), 0.9);
+    }
+    case Freshness::Lost:
+        return light ? premultiplied(QColor(0x4b, 0x50, 0x58), 0.6) : premultiplied(QColor(0x5b, 0x62, 0x6c), 0.7);
+    case Freshness::Live:
+    case Freshness::Unspecified: break;
+    }
+    return premultiplied(base);
+}
+
+Rgba outlineColor(Freshness freshness, bool light)
+{
+    const QColor c = light ? QColor(0x1c, 0x21, 0x28) : QColor(0x05, 0x07, 0x0a);
+    return premultiplied(c, freshness == Freshness::Lost ? 0.5 : 0.9);
+}
+
+bool hasWarningMark(Mode mode)
+{
+    return mode == Mode::Fault || mode == Mode::Stuck;
+}
+
+// Heading arrow, as (right, forward) in marker lengths around the robot's position: tip, right
+// barb, notch, left barb. Two triangles: (0, 1, 2) and (0, 2, 3).
+constexpr float kArrow[4][2] = {{0.0f, 0.55f}, {0.40f, -0.45f}, {0.0f, -0.20f}, {-0.40f, -0.45f}};
+
+// Zoomed out, a robot is one small triangle pointing its way: software rasterizers (llvmpipe) pay
+// per triangle, and 20,000 of these still cost less than the basemap.
+constexpr float kPip[3][2] = {{0.0f, 0.6f}, {0.42f, -0.45f}, {-0.42f, -0.45f}};
+
+// Vertices of one robot's marker: arrow (two triangles) over its outline, plus a mark for faults;
+// zoomed out one triangle, over an outline for faults.
+int verticesFor(bool detailed, bool warning)
+{
+    if (detailed)
+        return warning ? 18 : 12;
+    return warning ? 6 : 3;
+}
+
+// Non-indexed triangles: as compact as 32-bit indexed ones for shapes this small, and free of index
+// widths: WebGL 1 has 16-bit indices only, and Qt 6.4.2's RHI renderer drew this node's 32-bit
+// indices wrongly (as if 16-bit) when we tried.
+QSGGeometryNode *makeColoredNode()
+{
+    auto *node = new QSGGeometryNode;
+    auto *geometry = new QSGGeometry(QSGGeometry::defaultAttributes_ColoredPoint2D(), 0);
+    geometry->setDrawingMode(QSGGeometry::DrawTriangles);
+    geometry->setVertexDataPattern(QSGGeometry::StreamPattern);
+    node->setGeometry(geometry);
+    node->setMaterial(new QSGVertexColorMaterial);
+    node->setFlags(QSGNode::OwnsGeometry | QSGNode::OwnsMaterial | QSGNode::OwnedByParent);
+    return node;
+}
+
+struct Corner {
+    float x;
+    float y;
+    Rgba c;
+};
+
+// Appends triangles to a ColoredPoint2D geometry allocated to the exact vertex count.
+class Writer
+{
+public:
+    explicit Writer(QSGGeometry *geometry)
+        : m_next(geometry->vertexDataAsColoredPoint2D())
+    {
+    }
+
+    void triangle(const Corner &a, const Corner &b, const Corner &c)
+    {
+        vertex(a);
+        vertex(b);
+        vertex(c);
+    }
+    // Corners in order around the quad.
+    void quad(const Corner &a, const Corner &b, const Corner &c, const Corner &d)
+    {
+        triangle(a, b, c);
+        triangle(a, c, d);
+    }
+    void square(float cx, float cy, float half, Rgba c)
+    {
+        quad({cx - half, cy - half, c}, {cx + half, cy - half, c}, {cx + half, cy + half, c}, {cx - half, cy + half, c});
+    }
+
+private:
+    void vertex(const Corner &p)
+    {
+        m_next->set(p.x, p.y, p.c.r, p.c.g, p.c.b, p.c.a);
+        ++m_next;
+    }
+
+    QSGGeometry::ColoredPoint2D *m_next;
+};
+
+}  // namespace
+
+RobotLayer::RobotLayer(QQuickItem *parent)
+    : QQuickItem(parent)
+{
+    setFlag(ItemHasContents, true);
+    setClip(true);
+    m_clock.start();
+}
+
+RobotLayer::~RobotLayer() = default;
+
+void RobotLayer::setMap(MapView *map)
+{
+    if (m_map == map)
+        return;
+    if (m_map)
+        disconnect(m_map, nullptr, this, nullptr);
+    m_map = map;
+    if (m_map)
+        connect(m_map, &MapView::viewChanged, this, &RobotLayer::syncView);
+    syncView();
+    Q_EMIT mapChanged();
+}
+
+void RobotLayer::setModel(RobotModel *model)
+{
+    if (m_model == model)
+        return;
+    for (const auto &connection : m_modelConnections)
+        disconnect(connection);
+    m_modelConnections.clear();
+    m_model = model;
+    if (m_model) {
+        m_modelConnections = {
+            connect(m_model, &QAbstractItemModel::modelReset, this, &RobotLayer::resetFromModel),
+            connect(m_model, &QAbstractItemModel::layoutChanged, this, &RobotLayer::resetFromModel),
+            connect(m_model, &QAbstractItemModel::rowsRemoved, this, &RobotLayer::resetFromModel),
+            connect(m_model, &QAbstractItemModel::rowsMoved, this, &RobotLayer::resetFromModel),
+            connect(m_model, &QAbstractItemModel::rowsInserted, this, &RobotLayer::onRowsInserted),
+            connect(m_model, &QAbstractItemModel::dataChanged, this, &RobotLayer::onDataChanged),
+            // The QPointer is already null here, so setModel(nullptr) would see no change.
+            connect(m_model, &QObject::destroyed, this,
+                    [this] {
+                        m_modelConnections.clear();
+                        resetFromModel();
+                        Q_EMIT modelChanged();
+                    }),
+        };
+    }
+    resetFromModel();
+    Q_EMIT modelChanged();
+}
+
+void RobotLayer::setSelectedRow(int row)
+{
+    if (row < 0)
+        row = -1;
+    if (m_selectedRow == row)
+        return;
+    m_selectedRow = row;
+    m_trailStart = 0;
+    m_trailSize = 0;
+    if (row >= 0 && row < static_cast<int>(m_robots.size()) && m_robots[static_cast<std::size_t>(row)].positioned)
+        pushTrail(m_robots[static_cast<std::size_t>(row)].to);
+    update();
+    Q_EMIT selectedRowChanged();
+}
+
+void RobotLayer::setTheme(const QString &theme)
+{
+    if (m_theme == theme)
+        return;
+    m_theme = theme;
+    update();
+    Q_EMIT themeChanged();
+}
+
+void RobotLayer::setMarkerSize(qreal size)
+{
+    if (!(size > 0) || qFuzzyCompare(m_markerSize, size))
+        return;
+    m_markerSize = size;
+    update();
+    Q_EMIT markerSizeChanged();
+}
+
+void RobotLayer::setDetailZoom(double zoom)
+{
+    if (m_detailZoom == zoom)
+        return;
+    m_detailZoom = zoom;
+    update();
+    Q_EMIT detailZoomChanged();
+}
+
+void RobotLayer::setAnimationMs(int ms)
+{
+    ms = std::max(0, ms);
+    if (m_animationMs == ms)
+        return;
+    m_animationMs = ms;
+    Q_EMIT animationMsChanged();
+}
+
+void RobotLayer::setFollowSelected(bool follow)
+{
+    if (m_followSelected == follow)
+        return;
+    m_followSelected = follow;
+    if (follow && m_map && m_selectedRow >= 0 && m_selectedRow < static_cast<int>(m_robots.size())) {
+        const Robot &robot = m_robots[static_cast<std::size_t>(m_selectedRow)];
+        if (robot.positioned)
+            m_map->setCenterMercator(glidePosition(robot, currentMs()));
+    }
+    Q_EMIT followSelectedChanged();
+}
+
+qint64 RobotLayer::currentMs() const
+{
+    return m_injectedClock ? m_injectedClock->nowUnixMs() : m_clock.elapsed();
+}
+
+void RobotLayer::componentComplete()
+{
+    QQuickItem::componentComplete();
+    if (!m_map)
+        setMap(qobject_cast<MapView *>(parentItem()));
+}
+
+void RobotLayer::FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const QRectF &oldGeometry)
+{
+    QQuickItem::FLEETDECK_GEOMETRY_CHANGE(newGeometry, oldGeometry);
+    syncView();
+}
+
+void RobotLayer::syncView()
+{
+    if (m_map) {
+        m_view.center = m_map->centerMercator();
+        m_view.perPixel = m_map->mercatorPerPixel();
+        m_view.origin = mapFromItem(m_map, QPointF(m_map->width() / 2, m_map->height() / 2));
+        m_view.zoom = m_map->zoom();
+        m_view.valid = true;
+    } else {
+        m_view.valid = false;
+    }
+    update();
+}
+
+QPointF RobotLayer::toItem(QPointF mercator) const
+{
+    return {(mercator.x() - m_view.center.x()) / m_view.perPixel + m_view.origin.x(),
+            (m_view.center.y() - mercator.y()) / m_view.perPixel + m_view.origin.y()};
+}
+
+void RobotLayer::resetFromModel()
+{
+    const int count = m_model ? m_model->count() : 0;
+    m_robots.assign(static_cast<std::size_t>(count), Robot{});
+    const qint64 now = currentMs();
+    for (int row = 0; row < count; ++row)
+        updateRow(row, now, true);
+    m_trailStart = 0;
+    m_trailSize = 0;
+    if (m_selectedRow >= 0 && m_selectedRow < count && m_robots[static_cast<std::size_t>(m_selectedRow)].positioned)
+        pushTrail(m_robots[static_cast<std::size_t>(m_selectedRow)].to);
+    update();
+}
+
+void RobotLayer::onRowsInserted(const QModelIndex &parent, int first, int last)
+{
+    if (parent.isValid() || !m_model)
+        return;
+    m_robots.insert(m_robots.begin() + first, static_cast<std::size_t>(last - first + 1), Robot{});
+    const qint64 now = currentMs();
+    for (int row = first; row <= last; ++row)
+        updateRow(row, now, true);
+    update();
+}
+
+void RobotLayer::onDataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight, const QVector<int> &roles)
+{
+    if (!m_model || !topLeft.isValid() || !bottomRight.isValid())
+        return;
+    if (!roles.isEmpty()) {
+        const bool drawn = std::any_of(roles.cbegin(), roles.cend(), [](int role) {
+            return role == RobotModel::LatitudeRole || role == RobotModel::LongitudeRole
+                || role == RobotModel::HeadingRole || role == RobotModel::ModeRole
+                || role == RobotModel::FreshnessRole;
+        });
+        if (!drawn)
+            return;  // battery, health, link: nothing on the map changes
+    }
+    const int last = std::min(bottomRight.row(), static_cast<int>(m_robots.size()) - 1);
+    const qint64 now = currentMs();
+    for (int row = topLeft.row(); row <= last; ++row)
+        updateRow(row, now, false);
+    update();
+}
+
+void RobotLayer::updateRow(int row, qint64 nowMs, bool snap)
+{
+    const RobotState &state = m_model->robotAt(row);
+    Robot &robot = m_robots[static_cast<std::size_t>(row)];
+    robot.mode = state.mode;
+    robot.freshness = state.freshness;
+    // (0, 0) is what a robot that never reported a position holds, not a place robots deliver to.
+    if (!geo::isValid({state.latDeg, state.lonDeg}) || (state.latDeg == 0 && state.lonDeg == 0)) {
+        robot.positioned = false;
+        return;
+    }
+    const QPointF fix = geo::toMercator({state.latDeg, state.lonDeg});
+    const float heading = std::isfinite(state.headingDeg) ? state.headingDeg : 0.0f;
+    const bool moved = !robot.positioned || fix != robot.to;
+    const bool headingChanged = !robot.positioned || heading != robot.toHeading;
+    if (!snap && !moved && !headingChanged)
+        return;
+    const bool glide = !snap && robot.positioned && m_animationMs > 0;
+    if (glide) {
+        // Glide from where it is drawn now, over the time the previous fix took to arrive.
+        robot.from = glidePosition(robot, nowMs);
+        std::tie(robot.fromSin, robot.fromCos) = glideHeading(robot, nowMs);
+        robot.durationMs = static_cast<float>(std::min<qint64>(m_animationMs, nowMs - robot.lastFixMs));
+        robot.startMs = nowMs;
+        m_animatingUntilMs = std::max(m_animatingUntilMs, nowMs + static_cast<qint64>(robot.durationMs));
+    } else {
+        robot.from = fix;
+        robot.durationMs = 0;
+    }
+    robot.to = fix;
+    if (headingChanged) {
+        robot.toHeading = heading;
+        robot.toSin = std::sin(heading * static_cast<float>(kDegToRad));
+        robot.toCos = std::cos(heading * static_cast<float>(kDegToRad));
+    }
+    if (!glide) {
+        robot.fromSin = robot.toSin;
+        robot.fromCos = robot.toCos;
+    }
+    robot.lastFixMs = nowMs;
+    robot.positioned = true;
+    if (row == m_selectedRow && moved)
+        pushTrail(fix);
+}
+
+void RobotLayer::pushTrail(QPointF mercator)
+{
+    if (m_trailSize < kTrailCapacity) {
+        m_trail[static_cast<std::size_t>((m_trailStart + m_trailSize) % kTrailCapacity)] = mercator;
+        ++m_trailSize;
+    } else {
+        m_trail[static_cast<std::size_t>(m_trailStart)] = mercator;
+        m_trailStart = (m_trailStart + 1) % kTrailCapacity;
+    }
+}
+
+bool RobotLayer::isGliding(const Robot &robot, qint64 nowMs)
+{
+    return robot.durationMs > 0 && nowMs < robot.startMs + static_cast<qint64>(robot.durationMs);
+}
+
+QPointF RobotLayer::glidePosition(const Robot &robot, qint64 nowMs) const
+{
+    if (!isGliding(robot, nowMs))
+        return robot.to;
+    const double t = static_cast<double>(nowMs - robot.startMs) / robot.durationMs;
+    return robot.from + (robot.to - robot.from) * t;
+}
+
+std::pair<float, float> RobotLayer::glideHeading(const Robot &robot, qint64 nowMs)
+{
+    if (!isGliding(robot, nowMs))
+        return {robot.toSin, robot.toCos};
+    // Between unit vectors, renormalised: turns the short way round without trigonometry.
+    const float t = static_cast<float>(nowMs - robot.startMs) / robot.durationMs;
+    const float s = robot.fromSin + (robot.toSin - robot.fromSin) * t;
+    const float c = robot.fromCos + (robot.toCos - robot.fromCos) * t;
+    const float length = std::sqrt(s * s + c * c);
+    if (length < 1e-3f)
+        return {robot.toSin, robot.toCos};  // a U-turn's midpoint
+    return {s / length, c / length};
+}
+
+QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
+{
+    QElapsedTimer timer;
+    timer.start();
+
+    QSGNode *root = oldNode;
+    if (!root) {
+        root = new QSGNode;
+        root->appendChildNode(makeColoredNode());  // trail
+        root->appendChildNode(makeColoredNode());  // markers
+        root->appendChildNode(makeColoredNode());  // selection ring
+    }
+    auto *trailNode = static_cast<QSGGeometryNode *>(root->childAtIndex(0));
+    auto *markerNode = static_cast<QSGGeometryNode *>(root->childAtIndex(1));
+    auto *ringNode = static_cast<QSGGeometryNode *>(root->childAtIndex(2));
+
+    const qint64 now = currentMs();
+    const bool light = isLightTheme(m_theme);
+    const bool detailed = m_view.zoom >= m_detailZoom;
+    const int rowCount = static_cast<int>(m_robots.size());
+
+    // Place every robot in item pixels: lost and stale first so live robots are drawn over them.
+    m_drawn.clear();
+    m_drawn.reserve(static_cast<std::size_t>(rowCount));
+    m_drawnIndexOfRow.assign(static_cast<std::size_t>(rowCount), -1);
+    if (m_view.valid) {
+        const qreal margin = m_markerSize;
+        const QRectF visible = QRectF(0, 0, width(), height()).adjusted(-margin, -margin, margin, margin);
+        for (int pass = 0; pass < 2; ++pass) {
+            for (int row = 0; row < rowCount; ++row) {
+                const Robot &robot = m_robots[static_cast<std::size_t>(row)];
+                const bool faded = robot.freshness == Freshness::Stale || robot.freshness == Freshness::Lost;
+                if (!robot.positioned || faded != (pass == 0))
+                    continue;
+                const bool gliding = isGliding(robot, now);
+                const QPointF p = toItem(gliding ? glidePosition(robot, now) : robot.to);
+                if (!visible.contains(p))
+                    continue;
+                const auto [sinHeading, cosHeading] = gliding ? glideHeading(robot, now)
+                                                              : std::pair<float, float>{robot.toSin, robot.toCos};
+                m_drawnIndexOfRow[static_cast<std::size_t>(row)] = static_cast<int>(m_drawn.size());
+                m_drawn.push_back({static_cast<float>(p.x()), static_cast<float>(p.y()), sinHeading, cosHeading, row});
+            }
+        }
+    }
+
+    // Markers: one geometry, sized exactly, filled in one sweep.
+    std::array<std::array<Rgba, 4>, kModeCount> fills;
+    for (int m = 0; m < kModeCount; ++m) {
+        for (int f = 0; f < 4; ++f)
+            fills[static_cast<std::size_t>(m)][static_cast<std::size_t>(f)] =
+                fillColor(static_cast<Mode>(m), static_cast<Freshness>(f), light);
+    }
+    auto fillOf = [&fills](const Robot &robot) {
+        const auto m = std::min<std::size_t>(static_cast<std::size_t>(robot.mode), kModeCount - 1);
+        const auto f = std::min<std::size_t>(static_cast<std::size_t>(robot.freshness), 3);
+        return fills[m][f];
+    };
+    int vertexCount = 0;
+    for (const Drawn &dr : m_drawn)
+        vertexCount += verticesFor(detailed, hasWarningMark(m_robots[static_cast<std::size_t>(dr.row)].mode));
+    QSGGeometry *markers = markerNode->geometry();
+    markers->allocate(vertexCount);
+    {
+        Writer w(markers);
+        const float size = static_cast<float>(m_markerSize);
+        const float pipSize = std::max(5.0f, size * 0.55f);
+        const Rgba outlineLive = outlineColor(Freshness::Live, light);
+        const Rgba outlineLost = outlineColor(Freshness::Lost, light);
+        for (const Drawn &dr : m_drawn) {
+            const Robot &robot = m_robots[static_cast<std::size_t>(dr.row)];
+            const Rgba fill = fillOf(robot);
+            const Rgba outline = robot.freshness == Freshness::Lost ? outlineLost : outlineLive;
+            const bool warning = hasWarningMark(robot.mode);
+            // Forward (fx, fy) and right (-fy, fx) in item pixels: y points down, heading is
+            // clockwise from north.
+            const float fx = dr.sinHeading;
+            const float fy = -dr.cosHeading;
+            auto at = [&](float right, float forward, Rgba c) {
+                return Corner{dr.x - fy * right + fx * forward, dr.y + fx * right + fy * forward, c};
+            };
+            if (!detailed) {
+                auto pip = [&](float s, Rgba c) {
+                    w.triangle(at(kPip[0][0] * s, kPip[0][1] * s, c), at(kPip[1][0] * s, kPip[1][1] * s, c),
+                               at(kPip[2][0] * s, kPip[2][1] * s, c));
+                };
+                if (warning)
+                    pip(pipSize * 1.3f + 3.0f, outline);
+                pip(warning ? pipSize * 1.3f : pipSize, fill);
+                continue;
+            }
+            const float scale = warning ? size * 1.25f : size;
+            auto arrow = [&](float s, Rgba c) {
+                const Corner tip = at(kArrow[0][0] * s, kArrow[0][1] * s, c);
+                const Corner notch = at(kArrow[2][0] * s, kArrow[2][1] * s, c);
+                w.triangle(tip, at(kArrow[1][0] * s, kArrow[1][1] * s, c), notch);
+                w.triangle(tip, notch, at(kArrow[3][0] * s, kArrow[3][1] * s, c));
+            };
+            arrow(scale + 2.4f, outline);
+            arrow(scale, fill);
+            if (warning) {
+                // A dark mark inside: a square for a fault, a bar across for a stuck robot.
+                const float half = scale * 0.1f;
+                if (robot.mode == Mode::Fault)
+                    w.square(dr.x - fx * scale * 0.05f, dr.y - fy * scale * 0.05f, half, outline);
+                else
+                    w.quad(at(-scale * 0.18f, -scale * 0.05f - half, outline), at(scale * 0.18f, -scale * 0.05f - half, outline),
+                           at(scale * 0.18f, -scale * 0.05f + half, outline), at(-scale * 0.18f, -scale * 0.05f + half, outline));
+            }
+        }
+    }
+    markerNode->markDirty(QSGNode::DirtyGeometry);
+
+    buildGrid();
+
+    // Selection: ring and trail, from the same glide so they stay on the marker.
+    const bool selectedDrawn = m_selectedRow >= 0 && m_selectedRow < rowCount
+        && m_drawnIndexOfRow[static_cast<std::size_t>(m_selectedRow)] >= 0;
+    QSGGeometry *ring = ringNode->geometry();
+    if (selectedDrawn) {
+        const Drawn &dr = m_drawn[static_cast<std::size_t>(m_drawnIndexOfRow[static_cast<std::size_t>(m_selectedRow)])];
+        ring->allocate(2 * 6 * kRingSegments);
+        Writer w(ring);
+        const float radius = static_cast<float>(m_markerSize) * 0.8f + 4.0f;
+        const Rgba halo = outlineColor(Freshness::Live, light);
+        const Rgba accent = light ? premultiplied(QColor(0x0b, 0x57, 0xd0)) : premultiplied(QColor(0xf5, 0xf8, 0xfc));
+        auto annulus = [&](float inner, float outer, Rgba c) {
+            for (int k = 0; k < kRingSegments; ++k) {
+                const double a0 = 2 * 3.14159265358979323846 * k / kRingSegments;
+                const double a1 = 2 * 3.14159265358979323846 * (k + 1) / kRingSegments;
+                const float c0 = static_cast<float>(std::cos(a0)), s0 = static_cast<float>(std::sin(a0));
+                const float c1 = static_cast<float>(std::cos(a1)), s1 = static_cast<float>(std::sin(a1));
+                w.quad({dr.x + c0 * inner, dr.y + s0 * inner, c}, {dr.x + c0 * outer, dr.y + s0 * outer, c},
+                       {dr.x + c1 * outer, dr.y + s1 * outer, c}, {dr.x + c1 * inner, dr.y + s1 * inner, c});
+            }
+        };
+        annulus(radius - 1.0f, radius + 3.0f, halo);
+        annulus(radius, radius + 2.0f, accent);
+    } else {
+        ring->allocate(0);
+    }
+    ringNode->markDirty(QSGNode::DirtyGeometry);
+
+    QSGGeometry *trail = trailNode->geometry();
+    if (selectedDrawn && m_trailSize > 0) {
+        const Robot &robot = m_robots[static_cast<std::size_t>(m_selectedRow)];
+        std::vector<QPointF> points;
+        points.reserve(static_cast<std::size_t>(m_trailSize) + 1);
+        for (int k = 0; k < m_trailSize; ++k)
+            points.push_back(toItem(m_trail[static_cast<std::size_t>((m_trailStart + k) % kTrailCapacity)]));
+        // The newest fix is where the robot is gliding to; end the line where it is drawn instead.
+        points.back() = toItem(glidePosition(robot, now));
+        const int segments = static_cast<int>(points.size()) - 1;
+        trail->allocate(6 * segments);
+        Writer w(trail);
+        const QColor base = modePaletteColor(robot.mode);
+        const float half = 1.25f;
+        for (int k = 0; k < segments; ++k) {
+            const QPointF a = points[static_cast<std::size_t>(k)];
+            const QPointF b = points[static_cast<std::size_t>(k + 1)];
+            const QPointF delta = b - a;
+            const double len = std::hypot(delta.x(), delta.y());
+            // A zero-length segment still fills its six vertices, with zero area.
+            const float nx = len > 0 ? static_cast<float>(-delta.y() / len) * half : 0.0f;
+            const float ny = len > 0 ? static_cast<float>(delta.x() / len) * half : 0.0f;
+            // Older parts fade out.
+            const Rgba ca = premultiplied(base, 0.15 + 0.75 * k / segments);
+            const Rgba cb = premultiplied(base, 0.15 + 0.75 * (k + 1) / segments);
+            const float ax = static_cast<float>(a.x()), ay = static_cast<float>(a.y());
+            const float bx = static_cast<float>(b.x()), by = static_cast<float>(b.y());
+            w.quad({ax + nx, ay + ny, ca}, {bx + nx, by + ny, cb}, {bx - nx, by - ny, cb}, {ax - nx, ay - ny, ca});
+        }
+    } else {
+        trail->allocate(0);
+    }
+    trailNode->markDirty(QSGNode::DirtyGeometry);
+
+    m_syncedDrawnCount = static_cast<int>(m_drawn.size());
+    m_lastBuildUs = timer.nsecsElapsed() / 1000;
+    // Signals and the next frame's request belong on the main thread.
+    QMetaObject::invokeMethod(this, [this] { afterFrame(); }, Qt::QueuedConnection);
+    return root;
+}
+
+void RobotLayer::buildGrid()
+{
+    m_gridColumns = std::max(1, static_cast<int>(std::ceil(width() / kGridCellPx)));
+    m_gridRows = std::max(1, static_cast<int>(std::ceil(height() / kGridCellPx)));
+    const int cells = m_gridColumns * m_gridRows;
+    m_cellStart.assign(static_cast<std::size_t>(cells) + 1, 0);
+    auto cellOf = [this](const Drawn &dr) {
+        const int cx = std::clamp(static_cast<int>(dr.x / kGridCellPx), 0, m_gridColumns - 1);
+        const int cy = std::clamp(static_cast<int>(dr.y / kGridCellPx), 0, m_gridRows - 1);
+        return cy * m_gridColumns + cx;
+    };
+    for (const Drawn &dr : m_drawn)
+        ++m_cellStart[static_cast<std::size_t>(cellOf(dr)) + 1];
+    for (int c = 0; c < cells; ++c)
+        m_cellStart[static_cast<std::size_t>(c) + 1] += m_cellStart[static_cast<std::size_t>(c)];
+    m_cellItems.resize(m_drawn.size());
+    std::vector<int> fill(m_cellStart.begin(), m_cellStart.end() - 1);
+    for (int i = 0; i < static_cast<int>(m_drawn.size()); ++i)
+        m_cellItems[static_cast<std::size_t>(fill[static_cast<std::size_t>(cellOf(m_drawn[static_cast<std::size_t>(i)]))]++)] = i;
+}
+
+int RobotLayer::rowAt(qreal x, qreal y) const
+{
+    if (m_drawn.empty() || m_gridColumns == 0)
+        return -1;
+    const qreal radius = std::max(kPickRadiusPx, m_markerSize * 0.75);
+    const int x0 = std::clamp(static_cast<int>(std::floor((x - radius) / kGridCellPx)), 0, m_gridColumns - 1);
+    const int x1 = std::clamp(static_cast<int>(std::floor((x + radius) / kGridCellPx)), 0, m_gridColumns - 1);
+    const int y0 = std::clamp(static_cast<int>(std::floor((y - radius) / kGridCellPx)), 0, m_gridRows - 1);
+    const int y1 = std::clamp(static_cast<int>(std::floor((y + radius) / kGridCellPx)), 0, m_gridRows - 1);
+    int best = -1;
+    qreal bestDistance2 = radius * radius;
+    for (int cy = y0; cy <= y1; ++cy) {
+        for (int cx = x0; cx <= x1; ++cx) {
+            const int cell = cy * m_gridColumns + cx;
+            for (int k = m_cellStart[static_cast<std::size_t>(cell)]; k < m_cellStart[static_cast<std::size_t>(cell) + 1]; ++k) {
+                const int i = m_cellItems[static_cast<std::size_t>(k)];
+                const Drawn &dr = m_drawn[static_cast<std::size_t>(i)];
+                const qreal dx = dr.x - x;
+                const qreal dy = dr.y - y;
+                const qreal d2 = dx * dx + dy * dy;
+                // Ties go to the later-drawn robot, the one on top.
+                if (d2 < bestDistance2 || (d2 == bestDistance2 && best >= 0 && i > best)) {
+                    bestDistance2 = d2;
+                    best = i;
+                }
+            }
+        }
+    }
+    if (best < 0)
+        return -1;
+    // The model may have shrunk since the frame was built.
+    const int row = m_drawn[static_cast<std::size_t>(best)].row;
+    return row < static_cast<int>(m_robots.size()) ? row : -1;
+}
+
+QPointF RobotLayer::drawnPosition(int row) const
+{
+    if (row < 0 || row >= static_cast<int>(m_drawnIndexOfRow.size()))
+        return {-1, -1};
+    const int i = m_drawnIndexOfRow[static_cast<std::size_t>(row)];
+    if (i < 0)
+        return {-1, -1};
+    return {m_drawn[static_cast<std::size_t>(i)].x, m_drawn[static_cast<std::size_t>(i)].y};
+}
+
+void RobotLayer::afterFrame()
+{
+    const qint64 now = currentMs();
+    if (m_followSelected && m_map && m_selectedRow >= 0 && m_selectedRow < static_cast<int>(m_robots.size())) {
+        const Robot &robot = m_robots[static_cast<std::size_t>(m_selectedRow)];
+        if (robot.positioned)
+            m_map->setCenterMercator(glidePosition(robot, now));
+    }
+    if (now < m_animatingUntilMs)
+        update();
+    if (m_drawnCount != m_syncedDrawnCount) {
+        m_drawnCount = m_syncedDrawnCount;
+        Q_EMIT drawnCountChanged();
+    }
+    Q_EMIT frameDrawn();
+}
+
+}  // namespace fleetdeck
