@@ -88,8 +88,29 @@ Item {
             reuseItems: true
             boundsBehavior: Flickable.StopAtBounds
             ScrollBar.vertical: ScrollBar {}
-            currentIndex: root.model.proxyRow(root.selection.row)
+            // Set imperatively, not bound: ListView rewrites currentIndex itself when its model resets.
+            function showSelection() {
+                currentIndex = root.model.proxyRow(root.selection.row)
+                if (currentIndex >= 0)
+                    positionViewAtIndex(currentIndex, ListView.Center)
+            }
+            readonly property int rowHeight: 34
+            // The panel below appears with the selection and takes height from the list.
+            onHeightChanged: showSelection()
+            Connections {
+                target: root.selection
+                function onRowChanged() { list.showSelection() }
+            }
+            // The proxy may learn of the selected row after the selection does, and filters move rows.
+            Connections {
+                target: root.model
+                function onCountChanged() { list.showSelection() }
+            }
             highlightMoveDuration: 0
+            // Keeps the selected robot's row in view, wherever it was selected.
+            highlightRangeMode: ListView.ApplyRange
+            preferredHighlightBegin: height * 0.3
+            preferredHighlightEnd: height * 0.7
 
             delegate: Rectangle {
                 id: row
@@ -99,10 +120,17 @@ Item {
                 required property string status
                 required property int freshness
                 width: ListView.view.width
-                height: 34
-                color: ListView.isCurrentItem ? root.colors.selection : "transparent"
+                height: list.rowHeight
+                readonly property bool selected: index === list.currentIndex
+                color: selected ? root.colors.selection : "transparent"
                 opacity: freshness === 3 ? 0.55 : 1.0
 
+                Rectangle {
+                    visible: row.selected
+                    width: 3
+                    height: parent.height
+                    color: root.colors.accent
+                }
                 Rectangle {
                     id: dot
                     width: 10; height: 10; radius: 5

@@ -56,22 +56,28 @@ Rectangle {
 
             RowLayout {
                 Layout.fillWidth: true
-                Rectangle {
-                    width: 14; height: 14; radius: 7
-                    color: root.style.modeColor(root.robot.mode !== undefined ? root.robot.mode : 0)
-                }
-                Text {
-                    text: root.robot.robotId !== undefined ? root.robot.robotId : ""
-                    color: root.colors.text
-                    font.pixelSize: 20
-                    font.bold: true
-                    font.family: "DejaVu Sans Mono"
-                }
-                Text {
+                Row {
                     Layout.fillWidth: true
-                    text: root.robot.modeName !== undefined ? root.robot.modeName : ""
-                    color: root.style.modeColor(root.robot.mode !== undefined ? root.robot.mode : 0)
-                    font.pixelSize: 15
+                    spacing: 8
+                    Rectangle {
+                        anchors.verticalCenter: parent.verticalCenter
+                        width: 14; height: 14; radius: 7
+                        color: root.style.modeColor(root.robot.mode !== undefined ? root.robot.mode : 0)
+                    }
+                    Text {
+                        anchors.verticalCenter: parent.verticalCenter
+                        text: root.robot.robotId !== undefined ? root.robot.robotId : ""
+                        color: root.colors.text
+                        font.pixelSize: 20
+                        font.bold: true
+                        font.family: "DejaVu Sans Mono"
+                    }
+                    Text {
+                        anchors.verticalCenter: parent.verticalCenter
+                        text: root.robot.modeName !== undefined ? root.robot.modeName : ""
+                        color: root.style.modeColor(root.robot.mode !== undefined ? root.robot.mode : 0)
+                        font.pixelSize: 15
+                    }
                 }
                 Button {
                     text: root.follow ? qsTr("Following") : qsTr("Follow")
