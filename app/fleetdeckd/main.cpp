@@ -6,6 +6,8 @@
 #include "embeddedkafka.h"
 #include "fleetserver.h"
 #include "fleetsimulator.h"
+#include "logformat.h"
+#include "prometheustext.h"
 #include "logging.h"
 #include "options.h"
 #include "shutdownsignals.h"
@@ -44,7 +46,12 @@ struct DaemonOptions {
                                   QStringLiteral("Partitions per topic of the embedded broker (default 6)."),
                                   QStringLiteral("n"), QStringLiteral("6")};
     QCommandLineOption fromEnd{QStringLiteral("from-end"),
-                               QStringLiteral("Read only new telemetry instead of what the topic retains.")};
+                               QStringLiteral("Read only new telemetry instead of rebuilding state from recent telemetry.")};
+    QCommandLineOption replay{QStringLiteral("replay-s"),
+                              QStringLiteral("Rebuild state from the last N seconds of telemetry (seek by time; the embedded broker replays what it retains). Default 300."),
+                              QStringLiteral("s"), QStringLiteral("300")};
+    QCommandLineOption logFormat{QStringLiteral("log-format"), QStringLiteral("text (default) or json (one object per line)."),
+                                 QStringLiteral("format"), QStringLiteral("text")};
     QCommandLineOption demo{QStringLiteral("demo"),
                             QStringLiteral("Also run the fleet simulator in this process (with the embedded broker unless --brokers).")};
     QCommandLineOption robots{QStringLiteral("robots"), QStringLiteral("Simulated robots with --demo (default 200)."),
@@ -76,7 +83,7 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     opts.kafka.addTo(&parser);
     parser.addOptions({opts.listen, opts.port, opts.tickMs, opts.staleMs, opts.lostMs, opts.partitions, opts.fromEnd,
-                       opts.demo, opts.robots, opts.seed, opts.exitWithParent});
+                       opts.replay, opts.logFormat, opts.demo, opts.robots, opts.seed, opts.exitWithParent});
     parser.process(app);
 
     QString error;
@@ -90,8 +97,13 @@ int main(int argc, char *argv[])
     const auto partitions = lostMs ? options::intValue(parser, opts.partitions, 1, 256, &error) : std::nullopt;
     const auto robots = partitions ? options::intValue(parser, opts.robots, 1, 100'000, &error) : std::nullopt;
     const auto seed = robots ? options::intValue(parser, opts.seed, 0, 1 << 30, &error) : std::nullopt;
-    if (!seed)
+    const auto replaySeconds = seed ? options::intValue(parser, opts.replay, 1, 7 * 24 * 3600, &error) : std::nullopt;
+    if (!replaySeconds)
         return fail(error);
+    LogFormat logFormat = LogFormat::Text;
+    if (!parseLogFormat(parser.value(opts.logFormat), &logFormat))
+        return fail(QStringLiteral("--log-format \"%1\": expected text or json").arg(parser.value(opts.logFormat)));
+    installLogFormat(logFormat);
     const QHostAddress listenAddress(parser.value(opts.listen));
     if (listenAddress.isNull())
         return fail(QStringLiteral("--listen \"%1\": not an IP address").arg(parser.value(opts.listen)));
@@ -131,9 +143,27 @@ int main(int argc, char *argv[])
 
     kafka::TelemetryIngest ingest(&mailbox);
     if (!ingest.start(kafkaSettings,
-                      parser.isSet(opts.fromEnd) ? kafka::KafkaReader::StartAt::End : kafka::KafkaReader::StartAt::Beginning,
-                      &error))
+                      parser.isSet(opts.fromEnd) ? kafka::KafkaReader::StartAt::End : kafka::KafkaReader::StartAt::Time,
+                      &error, clock.nowUnixMs() - std::int64_t(*replaySeconds) * 1000))
         return fail(error);
+    QObject::connect(&ingest.reader(), &kafka::KafkaReader::caughtUp, &server, [&server] {
+        qCInfo(lcServer) << "state rebuilt from recent telemetry:" << server.store().size() << "robots; ready";
+    });
+
+    server.addHttpRoute("/healthz", [](const HttpRequest &) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}}; });
+    server.addHttpRoute("/readyz", [&ingest](const HttpRequest &) {
+        if (!ingest.reader().isCaughtUp())
+            return HttpResponse{503, "text/plain; charset=utf-8", "rebuilding state from recent telemetry\n", {}};
+        if (!ingest.reader().isBrokerReachable())
+            return HttpResponse{503, "text/plain; charset=utf-8", "Kafka brokers unreachable: serving last known state\n", {}};
+        return HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
+    });
+    server.addHttpRoute("/metrics", [&server, &ingest](const HttpRequest &) {
+        PrometheusText text;
+        server.writeMetrics(&text);
+        ingest.writeMetrics(&text);
+        return HttpResponse{200, PrometheusText::kContentType, text.text(), {}};
+    });
 
     std::optional<sim::StreetGraph> graph;
     std::unique_ptr<sim::FleetSimulator> simulator;
@@ -158,6 +188,8 @@ int main(int argc, char *argv[])
     std::fflush(stdout);
 
     const int code = QCoreApplication::exec();
+    server.closeAllSessions(QStringLiteral("the backend is shutting down"));
+    QCoreApplication::processEvents();  // lets the goodbyes go out
     if (runner)
         runner->stop();
     ingest.stop();

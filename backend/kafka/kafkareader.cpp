@@ -41,7 +41,7 @@ void KafkaReader::setBrokerReachable(bool reachable)
 }
 
 bool KafkaReader::start(const KafkaSettings &settings, const QString &topic, StartAt startAt,
-                        BatchHandler handler, QString *error)
+                        BatchHandler handler, QString *error, std::int64_t startTimeUnixMs)
 {
     m_topic = topic;
     m_handler = std::move(handler);
@@ -58,18 +58,30 @@ bool KafkaReader::start(const KafkaSettings &settings, const QString &topic, Sta
     const int partitions = partitionCount(m_consumer.get(), topic, kMetadataTimeoutMs, error);
     if (partitions <= 0)
         return false;
-    PartitionList assignment(rd_kafka_topic_partition_list_new(partitions));
+    m_partitionCount = partitions;
+    m_positions = std::make_unique<std::atomic<qint64>[]>(static_cast<std::size_t>(partitions));
+    m_targetOffsets.assign(static_cast<std::size_t>(partitions), 0);
     const QByteArray name = topic.toUtf8();
     for (int p = 0; p < partitions; ++p) {
-        rd_kafka_topic_partition_list_add(assignment.get(), name.constData(), p)->offset =
-            startAt == StartAt::Beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+        m_positions[static_cast<std::size_t>(p)] = -1;
+        std::int64_t low = 0, high = 0;
+        // What is there now is what "caught up" means for readiness.
+        if (startAt != StartAt::End
+            && rd_kafka_query_watermark_offsets(m_consumer.get(), name.constData(), p, &low, &high, kMetadataTimeoutMs)
+                == RD_KAFKA_RESP_ERR_NO_ERROR)
+            m_targetOffsets[static_cast<std::size_t>(p)] = high;
     }
+    PartitionList assignment(rd_kafka_topic_partition_list_new(partitions));
+    for (int p = 0; p < partitions; ++p)
+        rd_kafka_topic_partition_list_add(assignment.get(), name.constData(), p);
+    applyStartPosition(assignment.get(), startAt, startTimeUnixMs);
     if (const rd_kafka_resp_err_t err = rd_kafka_assign(m_consumer.get(), assignment.get())) {
         *error = QStringLiteral("cannot assign %1: %2").arg(topic, QString::fromUtf8(rd_kafka_err2str(err)));
         return false;
     }
 
     m_stopping = false;
+    checkCaughtUp();
     m_thread.reset(QThread::create([this] { pollLoop(); }));
     m_thread->setObjectName(QStringLiteral("kafka:") + topic);
     m_thread->start();
@@ -102,11 +114,76 @@ void KafkaReader::pollLoop()
             continue;
         setBrokerReachable(true);
         m_messages.fetch_add(batch.size(), std::memory_order_relaxed);
+        for (const rd_kafka_message_t *message : batch) {
+            if (message->partition >= 0 && message->partition < m_partitionCount)
+                m_positions[static_cast<std::size_t>(message->partition)].store(message->offset + 1, std::memory_order_relaxed);
+        }
+        if (!m_caughtUp.load(std::memory_order_relaxed))
+            checkCaughtUp();
         m_handler(batch.data(), batch.size());
         for (rd_kafka_message_t *message : batch)
             rd_kafka_message_destroy(message);
         batch.clear();
     }
+}
+
+void KafkaReader::applyStartPosition(rd_kafka_topic_partition_list_t *assignment, StartAt startAt,
+                                     std::int64_t startTimeUnixMs)
+{
+    for (int i = 0; i < assignment->cnt; ++i)
+        assignment->elems[i].offset = startAt == StartAt::End ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+    if (startAt != StartAt::Time)
+        return;
+    PartitionList query(rd_kafka_topic_partition_list_copy(assignment));
+    for (int i = 0; i < query->cnt; ++i)
+        query->elems[i].offset = startTimeUnixMs;  // offsets_for_times takes the timestamp in .offset
+    const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(m_consumer.get(), query.get(), kMetadataTimeoutMs);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        qCInfo(lcKafka).noquote() << m_topic << ": the broker cannot seek by time ("
+                                  << rd_kafka_err2str(err) << "); reading all it retains";
+        return;
+    }
+    for (int i = 0; i < query->cnt; ++i) {
+        // -1: no message at or after that time; start at the end of the partition.
+        if (query->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+            continue;
+        const qint64 offset = query->elems[i].offset;
+        assignment->elems[i].offset = offset >= 0 ? offset : RD_KAFKA_OFFSET_END;
+        // Nothing to read there before the start-time high watermark: that partition is caught up.
+        auto &target = m_targetOffsets[static_cast<std::size_t>(assignment->elems[i].partition)];
+        if (offset < 0 || offset >= target)
+            target = 0;
+    }
+}
+
+void KafkaReader::checkCaughtUp()
+{
+    for (int p = 0; p < m_partitionCount; ++p) {
+        const auto index = static_cast<std::size_t>(p);
+        const qint64 position = m_positions[index].load(std::memory_order_relaxed);
+        if (m_targetOffsets[index] > 0 && position < m_targetOffsets[index])
+            return;
+    }
+    if (!m_caughtUp.exchange(true))
+        QMetaObject::invokeMethod(this, [this] { Q_EMIT caughtUp(); }, Qt::QueuedConnection);
+}
+
+std::vector<KafkaReader::PartitionState> KafkaReader::partitionStates() const
+{
+    std::vector<PartitionState> states;
+    if (!m_consumer)
+        return states;
+    const QByteArray name = m_topic.toUtf8();
+    for (int p = 0; p < m_partitionCount; ++p) {
+        PartitionState state;
+        state.partition = p;
+        state.position = m_positions[static_cast<std::size_t>(p)].load(std::memory_order_relaxed);
+        std::int64_t low = 0, high = -1;
+        if (rd_kafka_get_watermark_offsets(m_consumer.get(), name.constData(), p, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            state.highWatermark = high >= 0 ? high : -1;
+        states.push_back(state);
+    }
+    return states;
 }
 
 void KafkaReader::stop()

@@ -2,6 +2,7 @@
 
 #include "clock.h"
 #include "codec.h"
+#include "prometheustext.h"
 
 namespace fleetdeck::kafka {
 
@@ -10,13 +11,14 @@ TelemetryIngest::TelemetryIngest(TelemetryMailbox *mailbox, QObject *parent)
 {
 }
 
-bool TelemetryIngest::start(const KafkaSettings &settings, KafkaReader::StartAt startAt, QString *error)
+bool TelemetryIngest::start(const KafkaSettings &settings, KafkaReader::StartAt startAt, QString *error,
+                            std::int64_t startTimeUnixMs)
 {
     return m_reader.start(settings, settings.topics.telemetry, startAt,
                           [this](rd_kafka_message_t *const *messages, std::size_t count) {
                               decodeBatch(messages, count);
                           },
-                          error);
+                          error, startTimeUnixMs);
 }
 
 void TelemetryIngest::decodeBatch(rd_kafka_message_t *const *messages, std::size_t count)
@@ -38,6 +40,32 @@ void TelemetryIngest::decodeBatch(rd_kafka_message_t *const *messages, std::size
                                          << QStringLiteral("(%1 more skipped since last report)").arg(suppressed);
     }
     m_mailbox->put(std::move(batch));
+}
+
+}  // namespace fleetdeck::kafka
+
+namespace fleetdeck::kafka {
+
+void TelemetryIngest::writeMetrics(PrometheusText *out) const
+{
+    out->counter("fleetdeck_ingest_messages_total", "Telemetry messages consumed from Kafka.", double(messageCount()));
+    out->counter("fleetdeck_ingest_decode_errors_total", "Telemetry payloads that did not decode and were skipped.",
+                 double(decodeErrorCount()));
+    out->counter("fleetdeck_ingest_coalesced_total",
+                 "Samples replaced in the mailbox by a newer one before the state took them.",
+                 double(m_mailbox->coalescedCount()));
+    out->gauge("fleetdeck_ingest_caught_up", "1 once the backlog present at start has been read.",
+               m_reader.isCaughtUp() ? 1 : 0);
+    out->gauge("fleetdeck_kafka_broker_reachable", "0 while librdkafka reports all brokers down.",
+               m_reader.isBrokerReachable() ? 1 : 0);
+    // Samples of one family must stand together in the exposition: one loop per family.
+    const std::vector<KafkaReader::PartitionState> partitions = m_reader.partitionStates();
+    for (const KafkaReader::PartitionState &p : partitions)
+        out->gauge("fleetdeck_kafka_consumer_lag", "Messages behind the partition's high watermark (-1: unknown).",
+                   double(p.lag()), {{"partition", QByteArray::number(p.partition)}});
+    for (const KafkaReader::PartitionState &p : partitions)
+        out->gauge("fleetdeck_kafka_consumer_position", "Next offset to consume per partition.", double(p.position),
+                   {{"partition", QByteArray::number(p.partition)}});
 }
 
 }  // namespace fleetdeck::kafka

@@ -7,6 +7,10 @@
 
 #include <atomic>
 
+namespace fleetdeck {
+class PrometheusText;
+}
+
 namespace fleetdeck::kafka {
 
 // Kafka telemetry topic -> decoded RobotState samples -> the latest-value mailbox. A payload that does
@@ -19,12 +23,17 @@ class TelemetryIngest : public QObject
 public:
     explicit TelemetryIngest(TelemetryMailbox *mailbox, QObject *parent = nullptr);
 
-    [[nodiscard]] bool start(const KafkaSettings &settings, KafkaReader::StartAt startAt, QString *error);
+    [[nodiscard]] bool start(const KafkaSettings &settings, KafkaReader::StartAt startAt, QString *error,
+                             std::int64_t startTimeUnixMs = 0);
     void stop() { m_reader.stop(); }
 
     [[nodiscard]] quint64 decodeErrorCount() const { return m_decodeErrors.load(std::memory_order_relaxed); }
     [[nodiscard]] quint64 messageCount() const { return m_reader.messageCount(); }
     [[nodiscard]] const KafkaReader &reader() const { return m_reader; }
+    [[nodiscard]] KafkaReader &reader() { return m_reader; }
+
+    // Appends ingest metrics: messages, decode errors, coalesced samples, per-partition position and lag.
+    void writeMetrics(PrometheusText *out) const;
 
     // Decodes one batch into `mailbox`; public so benchmarks and fuzzers can drive it without Kafka.
     void decodeBatch(rd_kafka_message_t *const *messages, std::size_t count);

@@ -1,6 +1,9 @@
 #include "fleetserver.h"
 
 #include "codec.h"
+#include "prometheustext.h"
+
+#include <QElapsedTimer>
 
 #include <QWebSocket>
 #include <QWebSocketServer>
@@ -34,6 +37,7 @@ FleetServer::FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clo
     m_tickTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_tickTimer, &QTimer::timeout, this, &FleetServer::tick);
     connect(m_server.get(), &QWebSocketServer::newConnection, this, &FleetServer::onNewConnection);
+    m_http.setUpgradeHandler([this](QTcpSocket *socket) { m_server->handleConnection(socket); });
 }
 
 FleetServer::~FleetServer()
@@ -47,17 +51,20 @@ FleetServer::~FleetServer()
 
 bool FleetServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
-    if (!m_server->listen(address, port)) {
-        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(m_server->errorString());
+    if (!m_http.listen(address, port, error))
         return false;
-    }
-    qCInfo(lcServer).noquote() << "serving consoles on" << m_server->serverUrl().toString();
+    qCInfo(lcServer).noquote() << "serving consoles on" << QStringLiteral("ws://%1:%2").arg(address.toString()).arg(m_http.port());
     return true;
 }
 
 quint16 FleetServer::port() const
 {
-    return m_server->serverPort();
+    return m_http.port();
+}
+
+void FleetServer::addHttpRoute(const QByteArray &path, HttpFrontend::Route route)
+{
+    m_http.addRoute(path, std::move(route));
 }
 
 void FleetServer::startTicking()
@@ -220,6 +227,8 @@ void FleetServer::sendTo(Session *session, const QByteArray &bytes)
 
 void FleetServer::tick()
 {
+    QElapsedTimer elapsed;
+    elapsed.start();
     const qint64 now = m_clock->nowUnixMs();
     ++m_stats.ticks;
     if (m_mailbox) {
@@ -273,7 +282,43 @@ void FleetServer::tick()
         }
     }
     checkTimeouts(now);
+    m_tickDuration.observe(double(elapsed.nsecsElapsed()) / 1e9);
     Q_EMIT ticked();
+}
+
+qint64 FleetServer::pendingBytes() const
+{
+    qint64 total = 0;
+    for (const auto &session : m_sessions)
+        total += session->pendingBytes;
+    return total;
+}
+
+void FleetServer::writeMetrics(PrometheusText *out) const
+{
+    out->gauge("fleetdeck_robots", "Robots known to the backend, by data freshness.", double(m_store.countIn(Freshness::Live)), {{"freshness", "live"}});
+    out->gauge("fleetdeck_robots", "", double(m_store.countIn(Freshness::Stale)), {{"freshness", "stale"}});
+    out->gauge("fleetdeck_robots", "", double(m_store.countIn(Freshness::Lost)), {{"freshness", "lost"}});
+    out->gauge("fleetdeck_console_sessions", "Connected console sessions.", double(m_sessions.size()));
+    out->gauge("fleetdeck_console_pending_bytes", "Bytes queued to consoles but not yet written.", double(pendingBytes()));
+    out->counter("fleetdeck_ticks_total", "Fan-out ticks run.", double(m_stats.ticks));
+    out->counter("fleetdeck_deltas_encoded_total", "Delta frames encoded (once each, for all consoles).", double(m_stats.deltasEncoded));
+    out->counter("fleetdeck_frames_sent_total", "WebSocket frames handed to consoles.", double(m_stats.framesSent));
+    out->counter("fleetdeck_bytes_sent_total", "Bytes handed to consoles.", double(m_stats.bytesSent));
+    out->counter("fleetdeck_snapshots_sent_total", "Snapshots sent (on connect, on resync, after a pause).", double(m_stats.snapshotsSent));
+    out->counter("fleetdeck_deltas_dropped_slow_client_total", "Deltas not sent to consoles paused for falling behind.", double(m_stats.deltasSkippedForSlowClients));
+    out->counter("fleetdeck_clients_closed_bad_input_total", "Consoles closed for malformed frames.", double(m_stats.clientsClosedForBadInput));
+    out->counter("fleetdeck_samples_applied_total", "Telemetry samples applied to the fleet state.", double(m_stats.samplesApplied));
+    out->counter("fleetdeck_samples_out_of_order_total", "Telemetry samples dropped as older than the state.", double(m_stats.samplesOutOfOrder));
+    out->histogram("fleetdeck_tick_duration_seconds", "Time to drain, diff, encode and send one tick.", m_tickDuration);
+}
+
+void FleetServer::closeAllSessions(const QString &reason)
+{
+    m_tickTimer.stop();
+    m_http.close();
+    for (const auto &session : m_sessions)
+        closeSession(session.get(), reason, QWebSocketProtocol::CloseCodeGoingAway);
 }
 
 void FleetServer::checkTimeouts(qint64 nowMs)

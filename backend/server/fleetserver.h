@@ -2,6 +2,8 @@
 
 #include "clock.h"
 #include "fleetstore.h"
+#include "histogram.h"
+#include "httpfrontend.h"
 #include "logging.h"
 #include "telemetrymailbox.h"
 
@@ -21,6 +23,8 @@ class ClientMessage;
 }
 
 namespace fleetdeck {
+
+class PrometheusText;
 
 // Serves the fleet state to consoles over WebSocket (binary fleet.v1 messages, see console.proto).
 // Each tick it drains the telemetry mailbox into the store, derives freshness, encodes ONE delta of
@@ -58,17 +62,28 @@ public:
     FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clock *clock, QObject *parent = nullptr);
     ~FleetServer() override;
 
-    // Listens on `address`:`port` (0 picks a free port).
+    // Listens on `address`:`port` (0 picks a free port) for WebSocket consoles and the HTTP routes.
     [[nodiscard]] bool listen(const QHostAddress &address, quint16 port, QString *error);
     [[nodiscard]] quint16 port() const;
+    // Serves GET `path` on the same port (operations endpoints, later the browser console's files).
+    void addHttpRoute(const QByteArray &path, HttpFrontend::Route route);
     // Starts the periodic tick; tests may instead call tick() by hand with an injected clock.
     void startTicking();
+
+    // Tells every console why it is being disconnected and closes its session (graceful shutdown).
+    void closeAllSessions(const QString &reason);
 
     // One round: mailbox -> store -> freshness -> one delta -> every live session.
     void tick();
 
     [[nodiscard]] const FleetStore &store() const { return m_store; }
     [[nodiscard]] const Stats &stats() const { return m_stats; }
+    // Wall time of each tick, in seconds.
+    [[nodiscard]] const Histogram &tickDuration() const { return m_tickDuration; }
+    // Bytes handed to sockets but not yet written, over all sessions.
+    [[nodiscard]] qint64 pendingBytes() const;
+    // Appends this server's metrics to a Prometheus exposition.
+    void writeMetrics(PrometheusText *out) const;
     [[nodiscard]] quint64 sequence() const { return m_sequence; }
     [[nodiscard]] int sessionCount() const { return static_cast<int>(m_sessions.size()); }
     [[nodiscard]] const Settings &settings() const { return m_settings; }
@@ -96,12 +111,14 @@ private:
     const Clock *m_clock;
     FleetStore m_store;
     std::unique_ptr<QWebSocketServer> m_server;
+    HttpFrontend m_http;
     std::vector<std::unique_ptr<Session>> m_sessions;
     QTimer m_tickTimer;
     quint64 m_sequence = 0;
     QByteArray m_snapshotBytes;  // encoded at m_snapshotSequence, reused by clients joining in one tick
     quint64 m_snapshotSequence = ~quint64(0);
     Stats m_stats;
+    Histogram m_tickDuration{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25}};
     RateLimitedLog m_badInputLog;
 };
 

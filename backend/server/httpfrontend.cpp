@@ -1,0 +1,122 @@
+#include "httpfrontend.h"
+
+#include "logging.h"
+
+#include <QTcpSocket>
+#include <QTimer>
+
+namespace fleetdeck {
+
+QByteArray httpReasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 431: return "Request Header Fields Too Large";
+    case 503: return "Service Unavailable";
+    }
+    return "Status";
+}
+
+HttpFrontend::HttpFrontend(QObject *parent) : QObject(parent)
+{
+    connect(&m_server, &QTcpServer::newConnection, this, &HttpFrontend::onNewConnection);
+}
+
+bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    if (!m_server.listen(address, port)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(m_server.errorString());
+        return false;
+    }
+    return true;
+}
+
+void HttpFrontend::onNewConnection()
+{
+    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+        // A client that never completes its request is dropped; upgraded sockets stop this timer.
+        auto *deadline = new QTimer(socket);
+        deadline->setSingleShot(true);
+        deadline->setObjectName(QStringLiteral("httpDeadline"));
+        connect(deadline, &QTimer::timeout, socket, [socket] {
+            respond(socket, {408, "text/plain; charset=utf-8", "request took too long\n", {}});
+        });
+        deadline->start(kRequestDeadlineMs);
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+        connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    }
+}
+
+void HttpFrontend::onReadyRead(QTcpSocket *socket)
+{
+    const QByteArray head = socket->peek(kMaxRequestHeadBytes + 4);
+    const int end = head.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (head.size() > kMaxRequestHeadBytes)
+            respond(socket, {431, "text/plain; charset=utf-8", "request head too large\n", {}});
+        return;  // wait for the rest of the head
+    }
+
+    HttpRequest request;
+    const QList<QByteArray> lines = head.left(end).split('\n');
+    const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
+    if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.")) {
+        respond(socket, {400, "text/plain; charset=utf-8", "malformed request line\n", {}});
+        return;
+    }
+    request.method = requestLine[0];
+    const QByteArray target = requestLine[1];
+    const int question = target.indexOf('?');
+    request.path = question < 0 ? target : target.left(question);
+    request.query = question < 0 ? QByteArray() : target.mid(question + 1);
+    for (int i = 1; i < lines.size(); ++i) {
+        const int colon = lines[i].indexOf(':');
+        if (colon > 0)
+            request.headers.insert(lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed());
+    }
+    ++m_requests;
+
+    if (request.headers.value("upgrade").toLower() == "websocket" && m_upgradeHandler) {
+        socket->disconnect(this);
+        delete socket->findChild<QTimer *>(QStringLiteral("httpDeadline"));
+        m_upgradeHandler(socket);  // reads the handshake itself: nothing was consumed
+        return;
+    }
+
+    socket->read(end + 4);
+    socket->disconnect(this);
+    const bool head_ = request.method == "HEAD";
+    if (request.method != "GET" && !head_) {
+        respond(socket, {405, "text/plain; charset=utf-8", "only GET and HEAD\n", {{"Allow", "GET, HEAD"}}});
+        return;
+    }
+    const auto route = m_routes.constFind(request.path);
+    if (route == m_routes.cend()) {
+        respond(socket, {404, "text/plain; charset=utf-8", "not found\n", {}});
+        return;
+    }
+    respond(socket, (*route)(request), head_);
+}
+
+void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)
+{
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + httpReasonPhrase(response.status)
+        + "\r\nContent-Type: " + response.contentType + "\r\nContent-Length: "
+        + QByteArray::number(response.body.size()) + "\r\nConnection: close\r\nCache-Control: no-store\r\n";
+    for (const auto &header : response.headers)
+        out += header.first + ": " + header.second + "\r\n";
+    out += "\r\n";
+    if (!headOnly)
+        out += response.body;
+    delete socket->findChild<QTimer *>(QStringLiteral("httpDeadline"));
+    socket->disconnect();
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    socket->write(out);
+    socket->disconnectFromHost();
+}
+
+}  // namespace fleetdeck

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHash>
+#include <QHostAddress>
+#include <QObject>
+#include <QTcpServer>
+
+#include <functional>
+#include <memory>
+
+class QTcpSocket;
+
+namespace fleetdeck {
+
+struct HttpRequest {
+    QByteArray method;
+    QByteArray path;   // without the query
+    QByteArray query;  // after '?', undecoded
+    QHash<QByteArray, QByteArray> headers;  // names lower-cased
+};
+
+struct HttpResponse {
+    int status = 200;
+    QByteArray contentType = "text/plain; charset=utf-8";
+    QByteArray body;
+    QList<QPair<QByteArray, QByteArray>> headers;
+};
+
+// One port for everything a console and an operator's tools need: WebSocket upgrades are handed to
+// the WebSocket server untouched (the request is only peeked at, never consumed), and plain GETs go
+// to registered routes (/metrics, /healthz, …). Deliberately small: HTTP/1.1, one request per
+// connection, bounded request heads, a deadline for slow senders.
+// Thread: main.
+class HttpFrontend : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Route = std::function<HttpResponse(const HttpRequest &)>;
+    using UpgradeHandler = std::function<void(QTcpSocket *)>;
+
+    static constexpr int kMaxRequestHeadBytes = 16 * 1024;
+    static constexpr int kRequestDeadlineMs = 10'000;
+
+    explicit HttpFrontend(QObject *parent = nullptr);
+
+    [[nodiscard]] bool listen(const QHostAddress &address, quint16 port, QString *error);
+    [[nodiscard]] quint16 port() const { return m_server.serverPort(); }
+    void close() { m_server.close(); }
+
+    // Receives sockets whose request asks for a WebSocket upgrade; takes ownership.
+    void setUpgradeHandler(UpgradeHandler handler) { m_upgradeHandler = std::move(handler); }
+    void addRoute(const QByteArray &path, Route route) { m_routes.insert(path, std::move(route)); }
+
+    [[nodiscard]] quint64 requestCount() const { return m_requests; }
+
+private:
+    void onNewConnection();
+    void onReadyRead(QTcpSocket *socket);
+    static void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
+
+    QTcpServer m_server;
+    UpgradeHandler m_upgradeHandler;
+    QHash<QByteArray, Route> m_routes;
+    quint64 m_requests = 0;
+};
+
+[[nodiscard]] QByteArray httpReasonPhrase(int status);
+
+}  // namespace fleetdeck
