@@ -26,7 +26,19 @@ void TelemetryIngest::decodeBatch(rd_kafka_message_t *const *messages, std::size
     std::vector<RobotState> batch;
     batch.reserve(count);
     QString error;
-    for (std::size_t i = 0; i < count; ++i) {
+    // Latest value wins: messages are keyed by robot id, so within a batch only the newest message
+    // of each key can reach the state. Walking backwards, older ones are skipped undecoded (counted
+    // as coalesced) — the common case while catching up after a start or an outage.
+    m_seenKeys.clear();
+    std::size_t superseded = 0;
+    for (std::size_t i = count; i-- > 0;) {
+        if (messages[i]->key_len > 0) {
+            const std::string_view key(static_cast<const char *>(messages[i]->key), messages[i]->key_len);
+            if (!m_seenKeys.insert(key).second) {
+                ++superseded;
+                continue;
+            }
+        }
         RobotState sample;
         if (codec::decodeTelemetry(messages[i]->payload, messages[i]->len, &sample, &error)) {
             batch.push_back(std::move(sample));
@@ -39,6 +51,7 @@ void TelemetryIngest::decodeBatch(rd_kafka_message_t *const *messages, std::size
                                          << "offset" << messages[i]->offset << ":" << error
                                          << QStringLiteral("(%1 more skipped since last report)").arg(suppressed);
     }
+    m_superseded.fetch_add(superseded, std::memory_order_relaxed);
     m_mailbox->put(std::move(batch));
 }
 
@@ -52,8 +65,8 @@ void TelemetryIngest::writeMetrics(PrometheusText *out) const
     out->counter("fleetdeck_ingest_decode_errors_total", "Telemetry payloads that did not decode and were skipped.",
                  double(decodeErrorCount()));
     out->counter("fleetdeck_ingest_coalesced_total",
-                 "Samples replaced in the mailbox by a newer one before the state took them.",
-                 double(m_mailbox->coalescedCount()));
+                 "Samples skipped because a newer one of the same robot arrived before the state took them.",
+                 double(m_mailbox->coalescedCount() + m_superseded.load(std::memory_order_relaxed)));
     out->gauge("fleetdeck_ingest_caught_up", "1 once the backlog present at start has been read.",
                m_reader.isCaughtUp() ? 1 : 0);
     out->gauge("fleetdeck_kafka_broker_reachable", "0 while librdkafka reports all brokers down.",

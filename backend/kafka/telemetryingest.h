@@ -6,6 +6,8 @@
 #include <QObject>
 
 #include <atomic>
+#include <string_view>
+#include <unordered_set>
 
 namespace fleetdeck {
 class PrometheusText;
@@ -42,6 +44,8 @@ private:
     TelemetryMailbox *m_mailbox;
     KafkaReader m_reader;
     std::atomic<quint64> m_decodeErrors{0};
+    std::atomic<quint64> m_superseded{0};
+    std::unordered_set<std::string_view> m_seenKeys;  // reader thread only; views into one batch
     RateLimitedLog m_decodeErrorLog;  // reader thread only
 };
 

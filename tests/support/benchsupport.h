@@ -1,0 +1,91 @@
+#pragma once
+
+// Shared by the benchmarks: synthetic robots, process figures, percentiles, and the BENCH line format.
+
+#include "robotstate.h"
+
+#include <QByteArray>
+#include <QFile>
+#include <QString>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+namespace fleetdeck::bench {
+
+// A robot of a synthetic fleet spread over the shipped city, at `step` of its walk.
+inline RobotState syntheticRobot(int index, quint64 step)
+{
+    RobotState r;
+    r.robotId = QStringLiteral("bench-%1").arg(index, 5, 10, QLatin1Char('0'));
+    const double row = double(index / 100) / 100.0;
+    const double col = double(index % 100) / 100.0;
+    r.latDeg = 53.545 + 0.025 * row + 1e-6 * double(step);
+    r.lonDeg = 13.240 + 0.045 * col;
+    r.headingDeg = float((index * 37) % 360);
+    r.speedMps = 1.4f;
+    r.mode = Mode::Autonomous;
+    r.taskId = QStringLiteral("T-%1").arg(index);
+    r.batteryPct = 80.f - float(step % 50) * 0.1f;
+    r.motorLeftTempC = r.motorRightTempC = 31.f;
+    r.lidar = r.cameras = r.gps = SensorStatus::Ok;
+    r.cpuPct = 40.f;
+    r.diskPct = 30.f;
+    r.linkRttMs = 60.f;
+    r.signalDbm = -80.f;
+    r.sequence = step + 1;
+    return r;
+}
+
+inline void print(const char *name, double value, const char *unit)
+{
+    std::printf("BENCH %s %.6g %s\n", name, value, unit);
+    std::fflush(stdout);
+}
+
+inline void print(const QByteArray &name, double value, const char *unit)
+{
+    print(name.constData(), value, unit);
+}
+
+// Resident set size of this process in KiB (Linux).
+inline double rssKiB()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toDouble();
+    }
+    return 0;
+}
+
+// CPU time this process has used, all threads, in seconds.
+inline double cpuSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+// CPU time of the calling thread, in seconds.
+inline double threadCpuSeconds()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+inline double percentile(std::vector<double> values, double p)
+{
+    if (values.empty())
+        return 0;
+    std::sort(values.begin(), values.end());
+    const auto index = std::min(values.size() - 1, static_cast<std::size_t>(p / 100.0 * double(values.size())));
+    return values[index];
+}
+
+}  // namespace fleetdeck::bench
