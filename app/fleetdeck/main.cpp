@@ -1,17 +1,19 @@
 // fleetdeck: the QML operator console. Connects to a backend (--backend ws://host:port), or with none
 // starts the demo backend (embedded Kafka + simulator) next to itself.
 
+#include "charttypes.h"
 #include "consoletypes.h"
 #include "demobackend.h"
 #include "fleetclient.h"
 #include "fleetsummary.h"
 #include "robotfiltermodel.h"
+#include "robothistory.h"
 #include "robotselection.h"
 #include "screenshotter.h"
 #include "websockettransport.h"
 
+#include <QApplication>
 #include <QCommandLineParser>
-#include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
 
@@ -33,10 +35,11 @@ int fail(const QString &message)
 
 int main(int argc, char *argv[])
 {
-    QGuiApplication app(argc, argv);
-    QGuiApplication::setApplicationName(QStringLiteral("fleetdeck"));
-    QGuiApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
-    QGuiApplication::setOrganizationName(QStringLiteral("fleetdeck"));
+    // Not QGuiApplication: the detail panel's charts (Qt Charts) draw with Graphics View.
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("fleetdeck"));
+    QApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
+    QApplication::setOrganizationName(QStringLiteral("fleetdeck"));
 
     const QCommandLineOption backendOption(QStringLiteral("backend"),
                                            QStringLiteral("Backend WebSocket URL, e.g. ws://fleet.example:8765. Without it: the demo."),
@@ -124,8 +127,10 @@ int main(int argc, char *argv[])
     style.setDark(theme == QLatin1String("dark"));
     if (parser.isSet(selectOption))
         selection.setRobotId(parser.value(selectOption));
+    RobotHistory history(client.robots(), &selection, &clock);
 
     registerConsoleTypes();
+    registerChartTypes();
     QQmlApplicationEngine engine;
     addConsoleImportPath(&engine);
     engine.setInitialProperties({
@@ -135,6 +140,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("summary"), QVariant::fromValue(&summary)},
         {QStringLiteral("selection"), QVariant::fromValue(&selection)},
         {QStringLiteral("style"), QVariant::fromValue(&style)},
+        {QStringLiteral("history"), QVariant::fromValue(&history)},
         {QStringLiteral("startup"), startup},
         {QStringLiteral("width"), width},
         {QStringLiteral("height"), height},
@@ -158,5 +164,5 @@ int main(int argc, char *argv[])
     } else {
         client.setUrl(backendUrl);
     }
-    return QGuiApplication::exec();
+    return QApplication::exec();
 }

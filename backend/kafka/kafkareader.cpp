@@ -12,6 +12,8 @@ namespace {
 constexpr int kMetadataTimeoutMs = 10'000;
 constexpr int kPollTimeoutMs = 100;
 constexpr std::size_t kMaxBatch = 4096;
+// Where seeking by time finds nothing: read at most this many of a partition's last messages.
+constexpr qint64 kTailMessages = 100'000;
 }  // namespace
 
 KafkaReader::KafkaReader(QObject *parent) : QObject(parent) {}
@@ -61,6 +63,7 @@ bool KafkaReader::start(const KafkaSettings &settings, const QString &topic, Sta
     m_partitionCount = partitions;
     m_positions = std::make_unique<std::atomic<qint64>[]>(static_cast<std::size_t>(partitions));
     m_targetOffsets.assign(static_cast<std::size_t>(partitions), 0);
+    m_lowOffsets.assign(static_cast<std::size_t>(partitions), 0);
     const QByteArray name = topic.toUtf8();
     for (int p = 0; p < partitions; ++p) {
         m_positions[static_cast<std::size_t>(p)] = -1;
@@ -69,7 +72,10 @@ bool KafkaReader::start(const KafkaSettings &settings, const QString &topic, Sta
         if (startAt != StartAt::End
             && rd_kafka_query_watermark_offsets(m_consumer.get(), name.constData(), p, &low, &high, kMetadataTimeoutMs)
                 == RD_KAFKA_RESP_ERR_NO_ERROR)
+        {
             m_targetOffsets[static_cast<std::size_t>(p)] = high;
+            m_lowOffsets[static_cast<std::size_t>(p)] = low;
+        }
     }
     PartitionList assignment(rd_kafka_topic_partition_list_new(partitions));
     for (int p = 0; p < partitions; ++p)
@@ -144,15 +150,18 @@ void KafkaReader::applyStartPosition(rd_kafka_topic_partition_list_t *assignment
         return;
     }
     for (int i = 0; i < query->cnt; ++i) {
-        // -1: no message at or after that time; start at the end of the partition.
         if (query->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
             continue;
-        const qint64 offset = query->elems[i].offset;
-        assignment->elems[i].offset = offset >= 0 ? offset : RD_KAFKA_OFFSET_END;
-        // Nothing to read there before the start-time high watermark: that partition is caught up.
-        auto &target = m_targetOffsets[static_cast<std::size_t>(assignment->elems[i].partition)];
-        if (offset < 0 || offset >= target)
-            target = 0;
+        const auto partition = static_cast<std::size_t>(assignment->elems[i].partition);
+        qint64 offset = query->elems[i].offset;
+        // -1: nothing newer than the start time (or a broker that cannot tell, like the mock
+        // cluster). The partition's tail still holds the last known state of robots that went
+        // silent, which a console must show as lost rather than not at all.
+        if (offset < 0)
+            offset = std::max(m_lowOffsets[partition], m_targetOffsets[partition] - kTailMessages);
+        assignment->elems[i].offset = offset;
+        if (offset >= m_targetOffsets[partition])
+            m_targetOffsets[partition] = 0;  // nothing to read before the start-time high watermark
     }
 }
 

@@ -76,6 +76,7 @@ private:
     int m_partitionCount = 0;
     std::unique_ptr<std::atomic<qint64>[]> m_positions;  // per partition, written by the polling thread
     std::vector<qint64> m_targetOffsets;                 // per partition: the high watermark at start
+    std::vector<qint64> m_lowOffsets;                    // per partition: the low watermark at start
     RateLimitedLog m_errorLog;  // used only on the polling thread, where librdkafka calls back
 };
 

@@ -11,6 +11,7 @@ Item {
     required property var style
     required property var colors
 
+    // A row was clicked; its robot is already selected.
     signal activated(int sourceRow)
 
     function focusSearch() { search.forceActiveFocus(); search.selectAll() }
@@ -22,6 +23,7 @@ Item {
 
         TextField {
             id: search
+            objectName: "searchField"
             Layout.fillWidth: true
             placeholderText: qsTr("Search robot or task (Ctrl+F)")
             onTextChanged: root.model.searchText = text
@@ -46,6 +48,7 @@ Item {
                 ]
                 delegate: Button {
                     required property var modelData
+                    objectName: "filter-" + modelData.key
                     readonly property bool active: (modelData.key === "all" && !root.model.attentionOnly
                                                     && !root.model.staleOnly && root.model.batteryBelow > 100)
                                                    || (modelData.key === "attention" && root.model.attentionOnly)
@@ -74,6 +77,7 @@ Item {
         }
 
         Text {
+            objectName: "shownCount"
             color: root.colors.textMuted
             font.pixelSize: 12
             text: qsTr("%1 shown").arg(root.model.count)
@@ -81,6 +85,7 @@ Item {
 
         ListView {
             id: list
+            objectName: "robotList"
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
@@ -102,9 +107,11 @@ Item {
                 function onRowChanged() { list.showSelection() }
             }
             // The proxy may learn of the selected row after the selection does, and filters move rows.
+            // Deferred: the proxy announces its new count before this view has taken in the same
+            // change, and positioning the view in between leaves delegates showing other robots.
             Connections {
                 target: root.model
-                function onCountChanged() { list.showSelection() }
+                function onCountChanged() { Qt.callLater(list.showSelection) }
             }
             highlightMoveDuration: 0
             // Keeps the selected robot's row in view, wherever it was selected.
@@ -114,6 +121,7 @@ Item {
 
             delegate: Rectangle {
                 id: row
+                objectName: "row-" + robotId
                 required property int index
                 required property string robotId
                 required property int mode
@@ -159,7 +167,11 @@ Item {
                 }
                 MouseArea {
                     anchors.fill: parent
-                    onClicked: root.activated(root.model.sourceRow(row.index))
+                    onClicked: {
+                        var sourceRow = root.model.sourceRow(row.index)
+                        root.selection.selectRow(sourceRow)
+                        root.activated(sourceRow)
+                    }
                 }
             }
         }

@@ -2,6 +2,7 @@ import QtQuick 2.15
 import QtQuick.Controls 2.15
 import QtQuick.Layouts 1.15
 import Fleetdeck.Map 1.0
+import Fleetdeck.Charts 1.0
 
 // The operator console: status bar, the map, and a side panel with the fleet list and the selected
 // robot's detail. Everything it shows comes in through the required properties, set from C++.
@@ -14,6 +15,7 @@ ApplicationWindow {
     required property var summary     // FleetSummary
     required property var selection   // RobotSelection
     required property var style       // ConsoleStyle
+    required property var history     // RobotHistory of the selected robot, for the charts
     // {centerLatitude, centerLongitude, zoom, followSelected} from the command line, or {}
     property var startup: ({})
 
@@ -34,6 +36,16 @@ ApplicationWindow {
     QtObject {
         id: internal
         property bool follow: root.startup.followSelected === true
+
+        function centerOnSelection() {
+            if (root.selection.valid)
+                mapPane.centerOn(root.selection.robot.latitude, root.selection.robot.longitude,
+                                 Math.max(mapPane.view.zoom, 17))
+        }
+        function nextNeedingAttention(backwards) {
+            if (root.selection.selectNextNeedingAttention(backwards))
+                centerOnSelection()
+        }
     }
 
     header: StatusBar {
@@ -41,6 +53,7 @@ ApplicationWindow {
         summary: root.summary
         style: root.style
         colors: palette_
+        onHelpRequested: keyboardHelp.open()
     }
 
     RowLayout {
@@ -75,22 +88,19 @@ ApplicationWindow {
                     id: fleetListView
                     Layout.fillWidth: true
                     Layout.fillHeight: true
-                    Layout.preferredHeight: 3
+                    // 2 : 3 with a robot selected: its faults and charts need the room more.
+                    Layout.preferredHeight: 2
                     model: root.fleetList
                     selection: root.selection
                     style: root.style
                     colors: palette_
-                    onActivated: function(sourceRow) {
-                        root.selection.selectRow(sourceRow)
-                        mapPane.centerOn(root.selection.robot.latitude, root.selection.robot.longitude,
-                                         Math.max(mapPane.view.zoom, 17))
-                    }
+                    onActivated: internal.centerOnSelection()
                 }
 
                 RobotDetail {
                     Layout.fillWidth: true
                     Layout.fillHeight: true
-                    Layout.preferredHeight: 4
+                    Layout.preferredHeight: 3
                     visible: root.selection.valid
                     robot: root.selection.robot
                     serverNowMs: root.summary.serverNowMs
@@ -99,46 +109,36 @@ ApplicationWindow {
                     follow: internal.follow
                     onFollowToggled: internal.follow = !internal.follow
                     onCloseRequested: root.selection.clear()
+                    below: HistoryCharts {
+                        Layout.fillWidth: true
+                        history: root.history
+                        colors: palette_
+                    }
                 }
             }
         }
     }
 
-    // Plain words for every state but Live, over the map, with what the operator can do.
-    Rectangle {
-        id: connectionBanner
-        visible: root.client.state !== 3
-        anchors.horizontalCenter: parent.horizontalCenter
+    // Plain words for whatever stands between the operator and live data, centred over the map.
+    ConnectionBanner {
+        x: (mapPane.width - width) / 2
         y: 16
-        width: Math.min(parent.width - 32, bannerText.implicitWidth + 48)
-        height: bannerText.implicitHeight + 24
-        radius: 6
-        color: root.client.state === 4 ? "#5c1f1b" : "#3b3414"
-        border.color: root.client.state === 4 ? palette_.danger : palette_.warning
-        Text {
-            id: bannerText
-            anchors.centerIn: parent
-            width: Math.min(implicitWidth, parent.parent.width - 80)
-            wrapMode: Text.Wrap
-            color: "#ffffff"
-            font.pixelSize: 15
-            text: {
-                var s = root.client.stateText
-                if (root.client.lastError.length > 0)
-                    s += "\n" + root.client.lastError
-                if (root.client.state === 4)
-                    s += "\n" + qsTr("The map keeps the last known state. Check that fleetdeckd is running at %1.").arg(root.client.url)
-                return s
-            }
-        }
+        client: root.client
+        summary: root.summary
+        colors: palette_
     }
 
-    Text {
-        anchors.centerIn: parent
-        visible: root.client.state === 3 && root.summary.total === 0
-        color: palette_.textMuted
-        font.pixelSize: 18
-        text: qsTr("Connected. No robots yet: the backend has not received telemetry from Kafka.")
+    EmptyFleetNotice {
+        x: (mapPane.width - width) / 2
+        y: (mapPane.height - height) / 2
+        client: root.client
+        summary: root.summary
+        colors: palette_
+    }
+
+    KeyboardHelp {
+        id: keyboardHelp
+        colors: palette_
     }
 
     Shortcut {
@@ -147,7 +147,19 @@ ApplicationWindow {
     }
     Shortcut {
         sequence: "Escape"
-        onActivated: root.selection.clear()
+        onActivated: keyboardHelp.visible ? keyboardHelp.close() : root.selection.clear()
+    }
+    Shortcut {
+        sequences: ["N", "]"]
+        onActivated: internal.nextNeedingAttention(false)
+    }
+    Shortcut {
+        sequences: ["Shift+N", "["]
+        onActivated: internal.nextNeedingAttention(true)
+    }
+    Shortcut {
+        sequences: ["?", "F1"]
+        onActivated: keyboardHelp.visible ? keyboardHelp.close() : keyboardHelp.open()
     }
     Shortcut {
         sequence: "F"

@@ -14,4 +14,9 @@ QtObject {
     readonly property color warning: "#ffc107"
     readonly property color danger: "#ff3b30"
     readonly property color selection: dark ? "#24364d" : "#dbe9ff"
+    // Charts: a plot area a shade off the panel, faint grid, two line colours that read on both.
+    readonly property color chartPlot: dark ? "#0f141a" : "#f8f9fb"
+    readonly property color chartGrid: dark ? "#252c36" : "#e3e6ea"
+    readonly property color series1: dark ? "#4da3ff" : "#0a61c9"
+    readonly property color series2: dark ? "#ffa657" : "#b35900"
 }

@@ -12,6 +12,10 @@ Rectangle {
     required property var colors
     property bool follow: false
 
+    // Shown under the fields and faults. The application puts the charts here; this file does not
+    // import them, so the list and detail run without Qt Charts (in Qt Quick Tests, in the browser).
+    property alias below: belowFields.data
+
     signal followToggled()
     signal closeRequested()
 
@@ -52,19 +56,28 @@ Rectangle {
         ColumnLayout {
             id: content
             width: parent.width
-            spacing: 6
+            spacing: 4
 
             RowLayout {
                 Layout.fillWidth: true
-                Row {
+                spacing: 8
+                // Anchored, not laid out: the mode name takes what the id leaves and elides, so a
+                // long one never runs under the buttons.
+                Item {
                     Layout.fillWidth: true
-                    spacing: 8
+                    Layout.preferredHeight: idText.implicitHeight
                     Rectangle {
+                        id: modeDot
+                        anchors.left: parent.left
                         anchors.verticalCenter: parent.verticalCenter
                         width: 14; height: 14; radius: 7
                         color: root.style.modeColor(root.robot.mode !== undefined ? root.robot.mode : 0)
                     }
                     Text {
+                        id: idText
+                        objectName: "robotIdText"
+                        anchors.left: modeDot.right
+                        anchors.leftMargin: 8
                         anchors.verticalCenter: parent.verticalCenter
                         text: root.robot.robotId !== undefined ? root.robot.robotId : ""
                         color: root.colors.text
@@ -73,26 +86,64 @@ Rectangle {
                         font.family: "DejaVu Sans Mono"
                     }
                     Text {
-                        anchors.verticalCenter: parent.verticalCenter
+                        objectName: "modeNameText"
+                        anchors.left: idText.right
+                        anchors.leftMargin: 8
+                        anchors.right: parent.right
+                        anchors.baseline: idText.baseline
                         text: root.robot.modeName !== undefined ? root.robot.modeName : ""
                         color: root.style.modeColor(root.robot.mode !== undefined ? root.robot.mode : 0)
                         font.pixelSize: 15
+                        elide: Text.ElideRight
                     }
                 }
                 Button {
+                    id: followButton
                     text: root.follow ? qsTr("Following") : qsTr("Follow")
                     checkable: true
                     checked: root.follow
+                    focusPolicy: Qt.NoFocus
+                    font.pixelSize: 13
+                    topPadding: 5
+                    bottomPadding: 5
+                    leftPadding: 12
+                    rightPadding: 12
                     onClicked: root.followToggled()
+                    contentItem: Text {
+                        text: followButton.text
+                        font: followButton.font
+                        color: followButton.checked ? "#ffffff" : root.colors.text
+                        horizontalAlignment: Text.AlignHCenter
+                        verticalAlignment: Text.AlignVCenter
+                    }
+                    background: Rectangle {
+                        radius: 4
+                        color: followButton.checked ? root.colors.accent
+                                                    : followButton.down ? root.colors.border : root.colors.panelRaised
+                        border.color: followButton.checked ? root.colors.accent : root.colors.border
+                    }
                 }
                 Button {
+                    id: closeButton
+                    Layout.preferredWidth: 28
                     text: "✕"
                     flat: true
+                    focusPolicy: Qt.NoFocus
+                    padding: 4
                     onClicked: root.closeRequested()
+                    contentItem: Text {
+                        text: closeButton.text
+                        font.pixelSize: 15
+                        color: closeButton.hovered ? root.colors.text : root.colors.textMuted
+                        horizontalAlignment: Text.AlignHCenter
+                        verticalAlignment: Text.AlignVCenter
+                    }
+                    background: Item {}
                 }
             }
 
             Text {
+                objectName: "freshnessText"
                 Layout.fillWidth: true
                 text: root.live ? qsTr("Updated %1 ago").arg(root.style.formatAge(root.ageMs))
                                 : qsTr("%1 — no telemetry for %2. Position and state are the last known.")
@@ -105,6 +156,7 @@ Rectangle {
 
             Field { label: qsTr("Task"); value: root.robot.taskId ? root.robot.taskId : qsTr("none") }
             Field {
+                objectName: "batteryField"
                 label: qsTr("Battery")
                 value: root.robot.batteryPct !== undefined ? root.robot.batteryPct.toFixed(0) + " %" : ""
                 valueColor: root.robot.batteryPct < 15 ? root.colors.danger
@@ -145,6 +197,7 @@ Rectangle {
             }
 
             Text {
+                objectName: "faultsHeader"
                 Layout.topMargin: 8
                 text: root.robot.faultCount > 0 ? qsTr("Active faults") : qsTr("No active faults")
                 color: root.robot.faultCount > 0 ? root.colors.danger : root.colors.textMuted
@@ -152,6 +205,7 @@ Rectangle {
                 font.bold: true
             }
             Repeater {
+                objectName: "faultRepeater"
                 model: root.robot.faults !== undefined ? root.robot.faults : []
                 delegate: Text {
                     required property var modelData
@@ -161,6 +215,13 @@ Rectangle {
                     font.pixelSize: 13
                     text: "• " + modelData.description + (modelData.detail ? " (" + modelData.detail + ")" : "")
                 }
+            }
+
+            ColumnLayout {
+                id: belowFields
+                Layout.fillWidth: true
+                Layout.topMargin: 10
+                spacing: 0
             }
         }
     }

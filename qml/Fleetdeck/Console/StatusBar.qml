@@ -11,6 +11,9 @@ Rectangle {
     required property var style
     required property var colors
 
+    // The "?" button: the window shows its keyboard help.
+    signal helpRequested()
+
     implicitHeight: 44
     color: colors.panel
     border.color: colors.border
@@ -48,8 +51,10 @@ Rectangle {
                 anchors.verticalCenter: parent.verticalCenter
                 color: "#ffffff"
                 font.pixelSize: 13
+                // The banner over the map has the details and the countdown.
                 text: connectionPill.live ? qsTr("Live · %1").arg(root.client.serverName)
-                                          : root.client.stateText
+                    : (root.client.state === 4 || (root.client.state === 1 && root.client.reconnectAttempt > 0))
+                      ? qsTr("Backend unreachable") : root.client.stateText
             }
         }
 
@@ -91,6 +96,32 @@ Rectangle {
             font.pixelSize: 13
             font.family: "DejaVu Sans Mono"
             text: new Date(root.summary.serverNowMs).toLocaleTimeString(Qt.locale(), "HH:mm:ss")
+        }
+
+        Button {
+            id: helpButton
+            objectName: "helpButton"
+            Layout.preferredHeight: 26
+            Layout.preferredWidth: 26
+            focusPolicy: Qt.NoFocus
+            text: "?"
+            onClicked: root.helpRequested()
+            ToolTip.visible: hovered
+            ToolTip.delay: 500
+            ToolTip.text: qsTr("Keyboard shortcuts (?)")
+            contentItem: Text {
+                text: helpButton.text
+                color: root.colors.text
+                font.pixelSize: 14
+                font.bold: true
+                horizontalAlignment: Text.AlignHCenter
+                verticalAlignment: Text.AlignVCenter
+            }
+            background: Rectangle {
+                radius: 13
+                color: helpButton.down ? root.colors.border : root.colors.panelRaised
+                border.color: root.colors.border
+            }
         }
     }
 }

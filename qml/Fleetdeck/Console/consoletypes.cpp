@@ -5,6 +5,7 @@
 #include "maptypes.h"
 #include "modepalette.h"
 #include "robotfiltermodel.h"
+#include "robothistory.h"
 #include "robotmodel.h"
 #include "robotselection.h"
 #include "robotstate.h"
@@ -25,6 +26,7 @@ void registerConsoleTypes()
     qmlRegisterUncreatableType<FleetSummary>(consoleUri, 1, 0, "FleetSummary", QStringLiteral("created by the application"));
     qmlRegisterUncreatableType<RobotSelection>(consoleUri, 1, 0, "RobotSelection", QStringLiteral("created by the application"));
     qmlRegisterUncreatableType<RobotFilterModel>(consoleUri, 1, 0, "RobotFilterModel", QStringLiteral("created by the application"));
+    qmlRegisterUncreatableType<RobotHistory>(consoleUri, 1, 0, "RobotHistory", QStringLiteral("created by the application"));
     qmlRegisterUncreatableType<ConsoleStyle>(consoleUri, 1, 0, "ConsoleStyle", QStringLiteral("created by the application"));
 }
 

@@ -1,5 +1,6 @@
 #include "fleetsummary.h"
 
+#include "attention.h"
 #include "robotmodel.h"
 
 #include <QDateTime>
@@ -31,7 +32,7 @@ void FleetSummary::recount()
             ++m_stale;
         else if (robot.freshness == Freshness::Lost)
             ++m_lost;
-        if (robot.mode == Mode::Fault || robot.mode == Mode::Stuck)
+        if (needsAttention(robot))
             ++m_attention;
     }
     m_total = m_model->count();

@@ -1,5 +1,6 @@
 #include "robotfiltermodel.h"
 
+#include "attention.h"
 #include "robotmodel.h"
 
 namespace fleetdeck {
@@ -71,7 +72,7 @@ bool RobotFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &) cons
     const RobotState &robot = m_robots->robotAt(sourceRow);
     if (m_modeFilter >= 0 && int(robot.mode) != m_modeFilter)
         return false;
-    if (m_attentionOnly && robot.mode != Mode::Fault && robot.mode != Mode::Stuck)
+    if (m_attentionOnly && !needsAttention(robot))
         return false;
     if (m_staleOnly && robot.freshness != Freshness::Stale && robot.freshness != Freshness::Lost)
         return false;

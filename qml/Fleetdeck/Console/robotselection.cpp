@@ -1,5 +1,6 @@
 #include "robotselection.h"
 
+#include "attention.h"
 #include "robotmodel.h"
 
 namespace fleetdeck {
@@ -34,6 +35,29 @@ void RobotSelection::selectRow(int row)
         return;
     }
     setRobotId(m_model->robotAt(row).robotId);
+}
+
+bool RobotSelection::selectNextNeedingAttention(bool backwards)
+{
+    // One pass, no sorting: the nearest id beyond the current one, else the first from the other end.
+    const RobotState *nearest = nullptr;
+    const RobotState *wrapped = nullptr;
+    const auto before = [backwards](const QString &a, const QString &b) { return backwards ? b < a : a < b; };
+    for (const RobotState &robot : m_model->robots()) {
+        if (!needsAttention(robot) || robot.robotId == m_robotId)
+            continue;
+        if (before(m_robotId, robot.robotId)) {
+            if (!nearest || before(robot.robotId, nearest->robotId))
+                nearest = &robot;
+        } else if (!wrapped || before(robot.robotId, wrapped->robotId)) {
+            wrapped = &robot;
+        }
+    }
+    const RobotState *next = nearest ? nearest : wrapped;
+    if (!next)
+        return false;
+    setRobotId(next->robotId);
+    return true;
 }
 
 void RobotSelection::resolveRow()

@@ -31,6 +31,10 @@ public:
     [[nodiscard]] QVariantMap robot() const { return m_robot; }
     Q_INVOKABLE void selectRow(int row);
     Q_INVOKABLE void clear() { setRobotId({}); }
+    // Selects the next robot needing attention (fault or stuck) after the selected one in robot id
+    // order, the order of the fleet list, or the previous one; wraps around. False when no other
+    // robot needs attention (the selection then stays).
+    Q_INVOKABLE bool selectNextNeedingAttention(bool backwards = false);
 
 Q_SIGNALS:
     void robotIdChanged();

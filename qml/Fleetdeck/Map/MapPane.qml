@@ -2,8 +2,9 @@ import QtQuick 2.15
 import QtQuick.Controls 2.15
 import Fleetdeck.Map 1.0
 
-// The map, ready to place: basemap, robots, input (drag, wheel, pinch, +/- and arrow keys), zoom
-// buttons, scale bar and the OpenStreetMap attribution, which stays visible.
+// The map, ready to place: basemap, optional raster tiles, robots, input (drag, wheel, pinch, +/- and
+// arrow keys, a tap on a disc of robots zooms in), zoom buttons, scale bar and the attribution of what
+// is drawn, which stays visible.
 Item {
     id: root
 
@@ -14,8 +15,14 @@ Item {
     // key emits followCancelled() for the owner to clear it (assigning it here would break the
     // owner's binding).
     property bool followSelected: false
+    // XYZ raster tiles drawn over the vector basemap, e.g. "https://tile.example.org/{z}/{x}/{y}.png".
+    // Empty (the default): the offline vector basemap only, and nothing is fetched.
+    property string tileUrlTemplate: ""
+    // The tile source's attribution, shown with the basemap's; may hold links (<a href="...">).
+    property string tileAttribution: ""
     property alias view: mapView        // MapView: zoom, centerLatitude, fitBounds(), ...
     property alias basemap: basemapLayer
+    property alias tiles: tileLayer     // TileLayer: userAgent, cacheDirectory, maximumTileZoom, ...
     property alias robots: robotLayer
     readonly property int robotsDrawn: robotLayer.drawnCount
 
@@ -44,6 +51,18 @@ Item {
         readonly property color panel: light ? "#f8f8f6" : "#1c2229"
         readonly property color panelBorder: light ? "#b8b8b0" : "#3a434d"
         readonly property color text: light ? "#1f2328" : "#d8dee6"
+        readonly property string osmCredit: "\u00a9 OpenStreetMap contributors"
+        // The vector basemap is OpenStreetMap data; tile sources derived from it usually say so.
+        readonly property string attribution: {
+            if (root.tileUrlTemplate === "")
+                return osmCredit
+            var tiles = root.tileAttribution
+            if (tiles === "") {
+                var host = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^\/?#]+)/.exec(root.tileUrlTemplate)
+                tiles = "Tiles: " + (host ? host[1] : root.tileUrlTemplate)
+            }
+            return tiles.indexOf("OpenStreetMap") >= 0 ? tiles : tiles + " | " + osmCredit
+        }
 
         function cancelFollow() {
             if (root.followSelected)
@@ -74,7 +93,17 @@ Item {
             anchors.fill: parent
             map: mapView
             theme: root.theme
+            // Under a full cover of tiles it would only cost time; it shows where tiles are missing.
+            visible: !(tileLayer.visible && tileLayer.covered)
             onStatusChanged: internal.fitIfUnset()
+        }
+
+        TileLayer {
+            id: tileLayer
+            anchors.fill: parent
+            map: mapView
+            urlTemplate: root.tileUrlTemplate
+            visible: root.tileUrlTemplate !== ""
         }
 
         RobotLayer {
@@ -148,7 +177,14 @@ Item {
         TapHandler {
             onTapped: function(eventPoint) {
                 root.forceActiveFocus()
-                robotLayer.robotClicked(robotLayer.rowAt(eventPoint.position.x, eventPoint.position.y))
+                var p = eventPoint.position
+                var row = robotLayer.rowAt(p.x, p.y)
+                // A disc of many robots opens up; the selection stays as it was.
+                if (row < 0 && robotLayer.clusterSizeAt(p.x, p.y) > 0) {
+                    mapView.zoomAround(p.x, p.y, 2)
+                    return
+                }
+                robotLayer.robotClicked(row)
             }
         }
     }
@@ -261,18 +297,35 @@ Item {
     Rectangle {
         anchors.right: parent.right
         anchors.bottom: parent.bottom
-        width: attribution.implicitWidth + 12
+        width: attribution.width + 12
         height: attribution.implicitHeight + 6
         color: internal.panel
         opacity: 0.85
         z: 10
 
+        // The unwrapped width, markup laid out (a wrapped Text's own would depend on its width).
+        Text {
+            id: attributionLine
+            visible: false
+            textFormat: Text.StyledText
+            text: attribution.text
+            font: attribution.font
+        }
+
         Text {
             id: attribution
+            objectName: "attribution"
             anchors.centerIn: parent
-            text: "\u00a9 OpenStreetMap contributors"
+            // Wraps rather than elides: an attribution is shown whole.
+            width: Math.min(Math.ceil(attributionLine.implicitWidth), root.width * 0.6)
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignRight
+            textFormat: Text.StyledText
+            text: internal.attribution
             color: internal.text
+            linkColor: internal.text
             font.pixelSize: 11
+            onLinkActivated: function(link) { Qt.openUrlExternally(link) }
         }
     }
 

@@ -4,6 +4,7 @@
 #include "mapview.h"
 #include "robotlayer.h"
 #include "robotmodel.h"
+#include "tilelayer.h"
 
 #include <QQmlEngine>
 
@@ -15,6 +16,7 @@ void registerMapTypes()
     qRegisterMetaType<GeoCoordinate>();
     qmlRegisterType<MapView>(uri, 1, 0, "MapView");
     qmlRegisterType<BasemapLayer>(uri, 1, 0, "BasemapLayer");
+    qmlRegisterType<TileLayer>(uri, 1, 0, "TileLayer");
     qmlRegisterType<RobotLayer>(uri, 1, 0, "RobotLayer");
     // Qt 5 resolves pointer-typed properties (RobotLayer.model) only for types QML knows.
     qmlRegisterAnonymousType<RobotModel>(uri, 1);

@@ -72,6 +72,88 @@ constexpr float kArrow[4][2] = {{0.0f, 0.55f}, {0.40f, -0.45f}, {0.0f, -0.20f}, 
 // per triangle, and 20,000 of these still cost less than the basemap.
 constexpr float kPip[3][2] = {{0.0f, 0.6f}, {0.42f, -0.45f}, {-0.42f, -0.45f}};
 
+// A faulted or stuck robot that still reports: what an operator has to act on.
+bool needsAttention(Mode mode, Freshness freshness)
+{
+    return hasWarningMark(mode) && freshness != Freshness::Lost;
+}
+
+// Per-cluster tallies: members by mode, then by freshness.
+constexpr int kTallyWidth = kModeCount + 4;
+
+// A disc is a fan of this many triangles inside an outline ring of as many quads. A ring rather than
+// a larger disc beneath: software rasterizers pay for every pixel blended, twice where discs overlap.
+constexpr int kDiscSegments = 24;
+constexpr int kDiscVertices = 3 * kDiscSegments + 6 * kDiscSegments;
+
+// Unit circle points of the disc's segments, computed once instead of per disc per frame.
+const std::array<std::pair<float, float>, kDiscSegments + 1> &discCircle()
+{
+    static const auto circle = [] {
+        std::array<std::pair<float, float>, kDiscSegments + 1> points{};
+        for (int k = 0; k <= kDiscSegments; ++k) {
+            const double a = 2 * 3.14159265358979323846 * k / kDiscSegments;
+            points[static_cast<std::size_t>(k)] = {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))};
+        }
+        return points;
+    }();
+    return circle;
+}
+
+// Disc radius by member count: grows with the logarithm, so tens and thousands both fit a cell.
+float discRadius(int count, qreal cellPx)
+{
+    const double r = 7.0 + 3.0 * std::log2(static_cast<double>(count) / (RobotLayer::kClusterMinimum + 1));
+    return static_cast<float>(std::clamp(r, 7.0, cellPx / 2));
+}
+
+// Count labels in a 3x5 pixel font drawn as quads in the same geometry (text nodes would add one
+// node and one batch per disc). Rows top down; bit 4 is the left column, 1 the right.
+constexpr std::uint8_t kGlyphs[11][5] = {
+    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
+    {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
+    {4, 5, 6, 5, 5},  // k
+};
+constexpr int kGlyphK = 10;
+constexpr float kFontPx = 2.0f;                 // one font cell
+constexpr float kGlyphAdvance = 4 * kFontPx;    // three cells and a gap
+
+// Horizontal runs of lit cells in a glyph row: 5 (x.x) has two, 0 none, the others one.
+int runsIn(std::uint8_t bits)
+{
+    return bits == 5 ? 2 : bits == 0 ? 0 : 1;
+}
+
+// The glyphs of a count: up to four digits, then thousands with a k ("12k").
+int labelGlyphs(int count, std::array<int, 6> *glyphs)
+{
+    int n = 0;
+    const bool thousands = count > 9999;
+    int value = thousands ? count / 1000 : count;
+    std::array<int, 6> reversed{};
+    do {
+        reversed[static_cast<std::size_t>(n++)] = value % 10;
+        value /= 10;
+    } while (value > 0 && n < 5);
+    for (int k = 0; k < n; ++k)
+        (*glyphs)[static_cast<std::size_t>(k)] = reversed[static_cast<std::size_t>(n - 1 - k)];
+    if (thousands)
+        (*glyphs)[static_cast<std::size_t>(n++)] = kGlyphK;
+    return n;
+}
+
+int labelVertices(int count)
+{
+    std::array<int, 6> glyphs{};
+    const int n = labelGlyphs(count, &glyphs);
+    int runs = 0;
+    for (int k = 0; k < n; ++k) {
+        for (std::uint8_t bits : kGlyphs[glyphs[static_cast<std::size_t>(k)]])
+            runs += runsIn(bits);
+    }
+    return 6 * runs;
+}
+
 // Vertices of one robot's marker: arrow (two triangles) over its outline, plus a mark for faults;
 // zoomed out one triangle, over an outline for faults.
 int verticesFor(bool detailed, bool warning)
@@ -94,6 +176,19 @@ QSGGeometryNode *makeColoredNode()
     node->setMaterial(new QSGVertexColorMaterial);
     node->setFlags(QSGNode::OwnsGeometry | QSGNode::OwnsMaterial | QSGNode::OwnedByParent);
     return node;
+}
+
+// Sizes a node's geometry for this frame and marks it dirty. Qt's batch renderer leaves a node out of
+// its batches while it has no vertices and rebuilds them on a material or structural change, not on a
+// geometry one: a node that fills up later (the first robots arriving after the first frames, a
+// selection ring) would never be drawn in a scene where nothing else changes. DirtyMaterial on that
+// transition asks for the rebuild.
+void allocateVertices(QSGGeometryNode *node, int vertexCount)
+{
+    const bool wasEmpty = node->geometry()->vertexCount() == 0;
+    node->geometry()->allocate(vertexCount);
+    node->markDirty(wasEmpty && vertexCount > 0 ? QSGNode::DirtyGeometry | QSGNode::DirtyMaterial
+                                                : QSGNode::DirtyState(QSGNode::DirtyGeometry));
 }
 
 struct Corner {
@@ -126,6 +221,47 @@ public:
     void square(float cx, float cy, float half, Rgba c)
     {
         quad({cx - half, cy - half, c}, {cx + half, cy - half, c}, {cx + half, cy + half, c}, {cx - half, cy + half, c});
+    }
+    void rect(float x0, float y0, float x1, float y1, Rgba c)
+    {
+        quad({x0, y0, c}, {x1, y0, c}, {x1, y1, c}, {x0, y1, c});
+    }
+    // kDiscVertices vertices: a disc of `fill` ringed by `outline` from `inner` to `outer`.
+    void disc(float cx, float cy, float radius, Rgba fill, float inner, float outer, Rgba outline)
+    {
+        const auto &circle = discCircle();
+        for (int k = 0; k < kDiscSegments; ++k) {
+            const auto [c0, s0] = circle[static_cast<std::size_t>(k)];
+            const auto [c1, s1] = circle[static_cast<std::size_t>(k + 1)];
+            quad({cx + c0 * inner, cy + s0 * inner, outline}, {cx + c0 * outer, cy + s0 * outer, outline},
+                 {cx + c1 * outer, cy + s1 * outer, outline}, {cx + c1 * inner, cy + s1 * inner, outline});
+            triangle({cx, cy, fill}, {cx + c0 * radius, cy + s0 * radius, fill}, {cx + c1 * radius, cy + s1 * radius, fill});
+        }
+    }
+    // labelVertices(count) vertices, centred on (cx, cy).
+    void label(float cx, float cy, int count, Rgba c)
+    {
+        std::array<int, 6> glyphs{};
+        const int n = labelGlyphs(count, &glyphs);
+        // Whole pixels keep the strokes crisp.
+        const float left = std::round(cx - (n * kGlyphAdvance - kFontPx) / 2);
+        const float top = std::round(cy - 2.5f * kFontPx);
+        for (int k = 0; k < n; ++k) {
+            const float x = left + k * kGlyphAdvance;
+            for (int row = 0; row < 5; ++row) {
+                const std::uint8_t bits = kGlyphs[glyphs[static_cast<std::size_t>(k)]][row];
+                const float y0 = top + row * kFontPx;
+                const float y1 = y0 + kFontPx;
+                if (bits == 5) {
+                    rect(x, y0, x + kFontPx, y1, c);
+                    rect(x + 2 * kFontPx, y0, x + 3 * kFontPx, y1, c);
+                } else if (bits != 0) {
+                    const int first = (bits & 4) ? 0 : (bits & 2) ? 1 : 2;
+                    const int last = (bits & 1) ? 2 : (bits & 2) ? 1 : 0;
+                    rect(x + first * kFontPx, y0, x + (last + 1) * kFontPx, y1, c);
+                }
+            }
+        }
     }
 
 private:
@@ -232,6 +368,15 @@ void RobotLayer::setDetailZoom(double zoom)
     m_detailZoom = zoom;
     update();
     Q_EMIT detailZoomChanged();
+}
+
+void RobotLayer::setClusterZoom(double zoom)
+{
+    if (m_clusterZoom == zoom || !std::isfinite(zoom))
+        return;
+    m_clusterZoom = zoom;
+    update();
+    Q_EMIT clusterZoomChanged();
 }
 
 void RobotLayer::setAnimationMs(int ms)
@@ -480,13 +625,43 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
         const auto f = std::min<std::size_t>(static_cast<std::size_t>(robot.freshness), 3);
         return fills[m][f];
     };
+    const int placedCount = static_cast<int>(m_drawn.size());
+    std::vector<int> tallies;
+    m_clusters.clear();
+    if (m_view.valid && m_view.zoom < m_clusterZoom)
+        aggregate(&tallies);
+
     int vertexCount = 0;
+    for (const Cluster &cluster : m_clusters)
+        vertexCount += kDiscVertices + labelVertices(cluster.count);
     for (const Drawn &dr : m_drawn)
         vertexCount += verticesFor(detailed, hasWarningMark(m_robots[static_cast<std::size_t>(dr.row)].mode));
+    allocateVertices(markerNode, vertexCount);
     QSGGeometry *markers = markerNode->geometry();
-    markers->allocate(vertexCount);
     {
         Writer w(markers);
+        // Discs under the robots drawn on their own; the ones of faulted robots come last (on top).
+        const Rgba discOutline = outlineColor(Freshness::Live, light);
+        for (std::size_t c = 0; c < m_clusters.size(); ++c) {
+            const Cluster &cluster = m_clusters[c];
+            const int *tally = &tallies[c * kTallyWidth];
+            const int mode = static_cast<int>(std::max_element(tally, tally + kModeCount) - tally);
+            const int *byFreshness = tally + kModeCount;
+            // Grey only when most of its robots are out of touch.
+            Freshness freshness = Freshness::Live;
+            if (2 * byFreshness[static_cast<int>(Freshness::Lost)] > cluster.count)
+                freshness = Freshness::Lost;
+            else if (2 * (byFreshness[static_cast<int>(Freshness::Lost)] + byFreshness[static_cast<int>(Freshness::Stale)]) > cluster.count)
+                freshness = Freshness::Stale;
+            const Rgba fill = fills[static_cast<std::size_t>(mode)][static_cast<std::size_t>(freshness)];
+            // The ring reaches under the disc's edge, where the polygons' chords leave slivers.
+            w.disc(cluster.x, cluster.y, cluster.radius, fill, cluster.radius - 1.0f, cluster.radius + 1.5f, discOutline);
+            // Dark figures on the light fills, light ones on grey.
+            const int luma = fill.a == 0 ? 0 : (fill.r * 299 + fill.g * 587 + fill.b * 114) * 255 / (1000 * fill.a);
+            const bool darkText = luma > 120;
+            w.label(cluster.x, cluster.y, cluster.count,
+                    darkText ? premultiplied(QColor(0x05, 0x07, 0x0a)) : premultiplied(QColor(0xf5, 0xf8, 0xfc)));
+        }
         const float size = static_cast<float>(m_markerSize);
         const float pipSize = std::max(5.0f, size * 0.55f);
         const Rgba outlineLive = outlineColor(Freshness::Live, light);
@@ -533,7 +708,6 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
             }
         }
     }
-    markerNode->markDirty(QSGNode::DirtyGeometry);
 
     buildGrid();
 
@@ -543,7 +717,7 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
     QSGGeometry *ring = ringNode->geometry();
     if (selectedDrawn) {
         const Drawn &dr = m_drawn[static_cast<std::size_t>(m_drawnIndexOfRow[static_cast<std::size_t>(m_selectedRow)])];
-        ring->allocate(2 * 6 * kRingSegments);
+        allocateVertices(ringNode, 2 * 6 * kRingSegments);
         Writer w(ring);
         const float radius = static_cast<float>(m_markerSize) * 0.8f + 4.0f;
         const Rgba halo = outlineColor(Freshness::Live, light);
@@ -561,9 +735,8 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
         annulus(radius - 1.0f, radius + 3.0f, halo);
         annulus(radius, radius + 2.0f, accent);
     } else {
-        ring->allocate(0);
+        allocateVertices(ringNode, 0);
     }
-    ringNode->markDirty(QSGNode::DirtyGeometry);
 
     QSGGeometry *trail = trailNode->geometry();
     if (selectedDrawn && m_trailSize > 0) {
@@ -575,7 +748,7 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
         // The newest fix is where the robot is gliding to; end the line where it is drawn instead.
         points.back() = toItem(glidePosition(robot, now));
         const int segments = static_cast<int>(points.size()) - 1;
-        trail->allocate(6 * segments);
+        allocateVertices(trailNode, 6 * segments);
         Writer w(trail);
         const QColor base = modePaletteColor(robot.mode);
         const float half = 1.25f;
@@ -595,15 +768,87 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
             w.quad({ax + nx, ay + ny, ca}, {bx + nx, by + ny, cb}, {bx - nx, by - ny, cb}, {ax - nx, ay - ny, ca});
         }
     } else {
-        trail->allocate(0);
+        allocateVertices(trailNode, 0);
     }
-    trailNode->markDirty(QSGNode::DirtyGeometry);
 
-    m_syncedDrawnCount = static_cast<int>(m_drawn.size());
+    m_syncedDrawnCount = placedCount;
+    m_syncedClusterCount = static_cast<int>(m_clusters.size());
     m_lastBuildUs = timer.nsecsElapsed() / 1000;
     // Signals and the next frame's request belong on the main thread.
     QMetaObject::invokeMethod(this, [this] { afterFrame(); }, Qt::QueuedConnection);
     return root;
+}
+
+void RobotLayer::aggregate(std::vector<int> *tallies)
+{
+    // The grid is fixed to the Mercator plane at half-level zoom steps: panning moves cells with the
+    // map instead of regrouping robots, and a smooth zoom regroups them twice per level.
+    const double mercatorLimit = MapView::kMercatorPerPixelZoom0 * 128;
+    const double cellPx = kClusterCellPx * std::exp2(m_view.zoom - std::floor(m_view.zoom * 2) / 2);
+    // World pixel (from the plane's north-west corner) of this item's (0, 0).
+    const double worldX = (m_view.center.x() + mercatorLimit) / m_view.perPixel - m_view.origin.x();
+    const double worldY = (mercatorLimit - m_view.center.y()) / m_view.perPixel - m_view.origin.y();
+    // One cell of margin each side: robots placed just outside the item.
+    const double firstColumn = std::floor(worldX / cellPx) - 1;
+    const double firstRow = std::floor(worldY / cellPx) - 1;
+    const int columns = static_cast<int>(std::ceil(width() / cellPx)) + 3;
+    const int rows = static_cast<int>(std::ceil(height() / cellPx)) + 3;
+
+    // Two groups per cell: [0] robots going about their work, [1] those needing attention.
+    std::vector<int> groupOf(m_drawn.size(), -1);
+    std::vector<int> members(static_cast<std::size_t>(columns) * static_cast<std::size_t>(rows) * 2, 0);
+    for (std::size_t i = 0; i < m_drawn.size(); ++i) {
+        const Drawn &dr = m_drawn[i];
+        if (dr.row == m_selectedRow)
+            continue;
+        const Robot &robot = m_robots[static_cast<std::size_t>(dr.row)];
+        const int column = std::clamp(static_cast<int>(std::floor((dr.x + worldX) / cellPx) - firstColumn), 0, columns - 1);
+        const int row = std::clamp(static_cast<int>(std::floor((dr.y + worldY) / cellPx) - firstRow), 0, rows - 1);
+        const int group = (row * columns + column) * 2 + (needsAttention(robot.mode, robot.freshness) ? 1 : 0);
+        groupOf[i] = group;
+        ++members[static_cast<std::size_t>(group)];
+    }
+    std::vector<int> clusterOfGroup(members.size(), -1);
+    for (int kind = 0; kind < 2; ++kind) {
+        const int minimum = kind == 0 ? kClusterMinimum : kWarningClusterMinimum;
+        for (std::size_t group = static_cast<std::size_t>(kind); group < members.size(); group += 2) {
+            if (members[group] > minimum) {
+                clusterOfGroup[group] = static_cast<int>(m_clusters.size());
+                m_clusters.push_back({0, 0, 0, 0});
+            }
+        }
+    }
+    if (m_clusters.empty())
+        return;
+
+    tallies->assign(m_clusters.size() * kTallyWidth, 0);
+    std::vector<double> sums(m_clusters.size() * 2, 0.0);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < m_drawn.size(); ++i) {
+        const Drawn dr = m_drawn[i];
+        const int cluster = groupOf[i] >= 0 ? clusterOfGroup[static_cast<std::size_t>(groupOf[i])] : -1;
+        if (cluster < 0) {
+            m_drawnIndexOfRow[static_cast<std::size_t>(dr.row)] = static_cast<int>(kept);
+            m_drawn[kept++] = dr;
+            continue;
+        }
+        const auto c = static_cast<std::size_t>(cluster);
+        const Robot &robot = m_robots[static_cast<std::size_t>(dr.row)];
+        ++m_clusters[c].count;
+        sums[2 * c] += dr.x;
+        sums[2 * c + 1] += dr.y;
+        int *tally = &(*tallies)[c * kTallyWidth];
+        ++tally[std::min<int>(static_cast<int>(robot.mode), kModeCount - 1)];
+        ++tally[kModeCount + std::min<int>(static_cast<int>(robot.freshness), 3)];
+        m_drawnIndexOfRow[static_cast<std::size_t>(dr.row)] = -2 - cluster;
+    }
+    m_drawn.resize(kept);
+    for (std::size_t c = 0; c < m_clusters.size(); ++c) {
+        Cluster &cluster = m_clusters[c];
+        cluster.x = static_cast<float>(sums[2 * c] / cluster.count);
+        cluster.y = static_cast<float>(sums[2 * c + 1] / cluster.count);
+        cluster.radius = discRadius(cluster.count, cellPx);
+    }
 }
 
 void RobotLayer::buildGrid()
@@ -662,11 +907,28 @@ int RobotLayer::rowAt(qreal x, qreal y) const
     return row < static_cast<int>(m_robots.size()) ? row : -1;
 }
 
+int RobotLayer::clusterSizeAt(qreal x, qreal y) const
+{
+    // The last drawn is on top; a few hundred discs at most.
+    for (auto it = m_clusters.crbegin(); it != m_clusters.crend(); ++it) {
+        const qreal dx = it->x - x;
+        const qreal dy = it->y - y;
+        const qreal reach = it->radius + 1.5;
+        if (dx * dx + dy * dy <= reach * reach)
+            return it->count;
+    }
+    return 0;
+}
+
 QPointF RobotLayer::drawnPosition(int row) const
 {
     if (row < 0 || row >= static_cast<int>(m_drawnIndexOfRow.size()))
         return {-1, -1};
     const int i = m_drawnIndexOfRow[static_cast<std::size_t>(row)];
+    if (i <= -2) {
+        const Cluster &cluster = m_clusters[static_cast<std::size_t>(-2 - i)];
+        return {cluster.x, cluster.y};
+    }
     if (i < 0)
         return {-1, -1};
     return {m_drawn[static_cast<std::size_t>(i)].x, m_drawn[static_cast<std::size_t>(i)].y};
@@ -685,6 +947,10 @@ void RobotLayer::afterFrame()
     if (m_drawnCount != m_syncedDrawnCount) {
         m_drawnCount = m_syncedDrawnCount;
         Q_EMIT drawnCountChanged();
+    }
+    if (m_clusterCount != m_syncedClusterCount) {
+        m_clusterCount = m_syncedClusterCount;
+        Q_EMIT clusterCountChanged();
     }
     Q_EMIT frameDrawn();
 }

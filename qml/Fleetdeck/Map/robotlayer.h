@@ -22,6 +22,12 @@ namespace fleetdeck {
 // most once per frame, after a model or view change or while positions glide to their latest fix.
 // Robots outside the item are culled; lost robots stay on the map, greyed. No per-robot QObject or
 // QVariant: rows are read with RobotModel::robotAt().
+// Below `clusterZoom`, crowded places aggregate in the same pass: a grid fixed to the map (so panning
+// does not reshuffle it) counts the robots of each cell, and a cell holding more than a few draws one
+// disc at their centroid instead, sized by and labelled with the count, coloured by the most common
+// mode. Faulted and stuck robots stay individual above the discs (unless a cell has many of them, which
+// then get a disc of their own), as does the selected robot: what an operator acts on is never hidden
+// inside an aggregate.
 // Thread: main (updatePaintNode on the render thread, with the main thread blocked).
 class RobotLayer : public QQuickItem
 {
@@ -40,12 +46,23 @@ class RobotLayer : public QQuickItem
     Q_PROPERTY(int animationMs READ animationMs WRITE setAnimationMs NOTIFY animationMsChanged)
     // Keeps the map centred on the selected robot's drawn (gliding) position.
     Q_PROPERTY(bool followSelected READ followSelected WRITE setFollowSelected NOTIFY followSelectedChanged)
-    // Robots in the last geometry built: those inside the item with a valid position.
+    // Below this map zoom, crowded cells aggregate into discs (see above); 0 never aggregates.
+    Q_PROPERTY(double clusterZoom READ clusterZoom WRITE setClusterZoom NOTIFY clusterZoomChanged)
+    // Robots in the last geometry built: those inside the item with a valid position, drawn on their
+    // own or inside a disc.
     Q_PROPERTY(int drawnCount READ drawnCount NOTIFY drawnCountChanged)
+    // Discs in the last geometry built.
+    Q_PROPERTY(int clusterCount READ clusterCount NOTIFY clusterCountChanged)
 
 public:
     static constexpr int kTrailCapacity = 120;
     static constexpr qreal kPickRadiusPx = 12;
+    // Side of an aggregation cell in pixels at a half zoom level; up to sqrt(2) times that in between.
+    static constexpr qreal kClusterCellPx = 48;
+    // A cell aggregates its robots when it holds more than this many of them...
+    static constexpr int kClusterMinimum = 4;
+    // ...and its faulted or stuck robots when it holds more than this many of those.
+    static constexpr int kWarningClusterMinimum = 8;
 
     explicit RobotLayer(QQuickItem *parent = nullptr);
     ~RobotLayer() override;
@@ -66,12 +83,19 @@ public:
     void setAnimationMs(int ms);
     [[nodiscard]] bool followSelected() const { return m_followSelected; }
     void setFollowSelected(bool follow);
+    [[nodiscard]] double clusterZoom() const { return m_clusterZoom; }
+    void setClusterZoom(double zoom);
     [[nodiscard]] int drawnCount() const { return m_drawnCount; }
+    [[nodiscard]] int clusterCount() const { return m_clusterCount; }
 
     // The robot drawn nearest to (x, y) in item pixels within the pick radius (the marker size if
     // larger), or -1. Answers from the last frame's positions through a coarse screen grid.
+    // Robots inside a disc are not picked: see clusterSizeAt().
     Q_INVOKABLE int rowAt(qreal x, qreal y) const;
-    // Where `row` was drawn in the last frame, in item pixels; (-1, -1) if it was not drawn.
+    // How many robots the disc under (x, y) stands for, or 0 where there is none.
+    Q_INVOKABLE int clusterSizeAt(qreal x, qreal y) const;
+    // Where `row` was drawn in the last frame, in item pixels (the centre of its disc if it was
+    // aggregated); (-1, -1) if it was not drawn.
     Q_INVOKABLE QPointF drawnPosition(int row) const;
     // Time for the glides; by default a monotonic timer of the layer's own. Tests pass a ManualClock.
     // Set it before the model, and keep it alive as long as the layer.
@@ -86,9 +110,11 @@ Q_SIGNALS:
     void themeChanged();
     void markerSizeChanged();
     void detailZoomChanged();
+    void clusterZoomChanged();
     void animationMsChanged();
     void followSelectedChanged();
     void drawnCountChanged();
+    void clusterCountChanged();
     // After each frame this layer built, on the main thread.
     void frameDrawn();
     // Emitted by MapPane's TapHandler with rowAt() of the tap (-1 for empty map).
@@ -126,6 +152,13 @@ private:
         float cosHeading;
         int row;
     };
+    // One disc of aggregated robots as drawn in the last frame.
+    struct Cluster {
+        float x;
+        float y;
+        float radius;
+        int count;
+    };
     struct ViewParams {
         QPointF center;
         double perPixel = 1;
@@ -147,6 +180,9 @@ private:
     [[nodiscard]] static std::pair<float, float> glideHeading(const Robot &robot, qint64 nowMs);
     [[nodiscard]] static bool isGliding(const Robot &robot, qint64 nowMs);
     [[nodiscard]] QPointF toItem(QPointF mercator) const;
+    // Moves the robots of crowded cells from m_drawn into m_clusters (with their rows' member counts
+    // by mode and freshness in `tallies`, kModeCount + 4 per cluster).
+    void aggregate(std::vector<int> *tallies);
     void buildGrid();
 
     QPointer<MapView> m_map;
@@ -156,9 +192,11 @@ private:
     QString m_theme = QStringLiteral("dark");
     qreal m_markerSize = 12;
     double m_detailZoom = 16;
+    double m_clusterZoom = 16;
     int m_animationMs = 500;
     bool m_followSelected = false;
     int m_drawnCount = 0;
+    int m_clusterCount = 0;
 
     QElapsedTimer m_clock;
     const Clock *m_injectedClock = nullptr;
@@ -171,13 +209,15 @@ private:
     int m_trailSize = 0;
 
     // Written by updatePaintNode (main thread blocked), read by rowAt() and afterFrame().
-    std::vector<Drawn> m_drawn;
-    std::vector<int> m_drawnIndexOfRow;  // -1 when not drawn
+    std::vector<Drawn> m_drawn;          // robots drawn on their own
+    std::vector<Cluster> m_clusters;
+    std::vector<int> m_drawnIndexOfRow;  // index into m_drawn; -2 - index into m_clusters; -1 not drawn
     std::vector<int> m_cellStart;        // grid over the item, CSR layout into m_cellItems
     std::vector<int> m_cellItems;        // indices into m_drawn
     int m_gridColumns = 0;
     int m_gridRows = 0;
     int m_syncedDrawnCount = 0;
+    int m_syncedClusterCount = 0;
     qint64 m_lastBuildUs = 0;
 };
 
