@@ -12,6 +12,8 @@
 #include <QSemaphore>
 #include <QSignalSpy>
 #include <QThread>
+
+#include <limits>
 #include <QTest>
 #include <QWebSocket>
 
@@ -248,6 +250,120 @@ private Q_SLOTS:
         QCOMPARE(peer.closeCode(), QWebSocketProtocol::CloseCodeTooMuchData);
     }
 
+    // Zoomed in, a console receives positions only for robots in its viewport, still hears every
+    // robot's mode changes, and gets current positions back (a Refresh) when it widens its view.
+    void viewportSubscriberGetsPositionsOnlyInView()
+    {
+        Backend backend;
+        backend.publish(10, 1);  // robot i at latitude 53.55 + i * 1e-4
+        backend.server->tick();
+        Console console;
+        console.client.setUrl(backend.url());
+        QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
+        RobotModel *model = console.client.robots();
+
+        console.client.watchViewport(53.5499, 13.25, 53.55045, 13.27);  // robots 0..4
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
+
+        backend.clock.advance(100);
+        backend.publish(10, 2, 1e-3);
+        RobotState charging = sample(9, 3, 1e-3);
+        charging.mode = Mode::Charging;
+        backend.mailbox.put({charging});
+        backend.server->tick();
+        QTRY_COMPARE(console.client.sequence(), backend.server->sequence());
+        QCOMPARE(backend.server->stats().filteredDeltasSent, quint64(1));
+        for (int row = 0; row < 5; ++row)
+            QCOMPARE(model->robotAt(row).lonDeg, 13.26 + 1e-3);
+        for (int row = 5; row < 10; ++row)
+            QCOMPARE(model->robotAt(row).lonDeg, 13.26);  // held back: out of view
+        QCOMPARE(model->robotAt(9).mode, Mode::Charging);  // but its mode arrived
+
+        console.client.watchWholeFleet();
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(2));
+        for (int row = 5; row < 10; ++row)
+            QCOMPARE(model->robotAt(row).lonDeg, 13.26 + 1e-3);
+        QCOMPARE(console.client.stats().gaps, quint64(0));
+    }
+
+    void followedRobotArrivesInFullOutsideTheViewport()
+    {
+        Backend backend;
+        backend.publish(10, 1);
+        backend.server->tick();
+        Console console;
+        console.client.setUrl(backend.url());
+        QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
+        console.client.setFollowedRobot(QStringLiteral("nb-0008"));
+        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
+        backend.publish(10, 2, 2e-3);
+        backend.server->tick();
+        QTRY_COMPARE(console.client.sequence(), backend.server->sequence());
+        QCOMPARE(console.client.robots()->robotAt(8).lonDeg, 13.26 + 2e-3);
+        QCOMPARE(console.client.robots()->robotAt(7).lonDeg, 13.26);
+    }
+
+    void invalidSubscribeClosesTheClient_data()
+    {
+        QTest::addColumn<double>("south");
+        QTest::addColumn<double>("north");
+        QTest::newRow("NaN") << std::numeric_limits<double>::quiet_NaN() << 53.0;
+        QTest::newRow("south above north") << 54.0 << 53.0;
+        QTest::newRow("off the globe") << -91.0 << 53.0;
+    }
+
+    void invalidSubscribeClosesTheClient()
+    {
+        QFETCH(double, south);
+        QFETCH(double, north);
+        Backend backend;
+        QWebSocket peer;
+        QSignalSpy disconnected(&peer, &QWebSocket::disconnected);
+        peer.open(backend.url());
+        QTRY_COMPARE(peer.state(), QAbstractSocket::ConnectedState);
+        peer.sendBinaryMessage(helloFrame());
+        fleet::v1::ClientMessage subscribe;
+        subscribe.mutable_subscribe()->set_south_deg(south);
+        subscribe.mutable_subscribe()->set_north_deg(north);
+        subscribe.mutable_subscribe()->set_west_deg(13.0);
+        subscribe.mutable_subscribe()->set_east_deg(14.0);
+        peer.sendBinaryMessage(codec::serialize(subscribe));
+        QTRY_COMPARE(disconnected.count(), 1);
+        QVERIFY2(peer.closeReason().contains(QStringLiteral("invalid Subscribe")), qPrintable(peer.closeReason()));
+    }
+
+    // A backend that goes away and comes back: the console says so, reconnects by itself and
+    // resynchronises from the new backend's snapshot (whose sequence starts again).
+    void consoleReconnectsAfterBackendRestart()
+    {
+        auto backend = std::make_unique<Backend>();
+        backend->publish(5, 1);
+        backend->server->tick();
+        const quint16 port = backend->server->port();
+        Console console;
+        console.client.setUrl(backend->url());
+        QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
+
+        backend.reset();
+        QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Reconnecting);
+        QCOMPARE(console.client.robots()->rowCount(), 5);  // the last known fleet stays on screen
+
+        TelemetryMailbox mailbox;
+        ManualClock clock;
+        FleetServer restarted(FleetServer::Settings{}, &mailbox, &clock);
+        QString error;
+        QVERIFY2(restarted.listen(QHostAddress::LocalHost, port, &error), qPrintable(error));
+        std::vector<RobotState> batch;
+        for (int i = 0; i < 7; ++i)
+            batch.push_back(sample(i, 1));
+        mailbox.put(std::move(batch));
+        restarted.tick();
+        QTRY_COMPARE_WITH_TIMEOUT(console.client.state(), FleetClient::ConnectionState::Live, 15000);
+        QCOMPARE(console.client.robots()->rowCount(), 7);
+        QCOMPARE(console.client.sequence(), restarted.sequence());
+    }
+
     // A console that stops reading (its thread is blocked, so the kernel buffers fill and the server's
     // unsent bytes grow): its deltas stop at a bounded backlog, the other console is unaffected, and
     // once it reads again it gets one fresh snapshot instead of a flood of stale deltas.
@@ -279,12 +395,17 @@ private Q_SLOTS:
 
         QMetaObject::invokeMethod(slow, [&gate] { gate.acquire(); });  // the peer stops reading
         quint64 seq = 2;
+        qint64 mostPending = 0;
         for (; seq <= 400 && backend.server->stats().deltasSkippedForSlowClients < 20; ++seq) {
             backend.publish(2000, seq, double(seq) * 1e-5);
             backend.server->tick();
             QTest::qWait(2);  // lets sockets write, and the fast console read
+            mostPending = std::max(mostPending, backend.server->pendingBytes());
         }
         QVERIFY2(backend.server->stats().deltasSkippedForSlowClients >= 20, "the stalled console was never paused");
+        // Bounded: the limit plus at most the one delta that crossed it (2000 robots: ~100 KiB).
+        QVERIFY2(mostPending < settings.maxPendingBytes + 256 * 1024,
+                 qPrintable(QStringLiteral("%1 bytes queued").arg(mostPending)));
         // The fast console kept up throughout, without a resync.
         QTRY_COMPARE(fast.client.sequence(), backend.server->sequence());
         QCOMPARE(fast.client.stats().gaps, quint64(0));

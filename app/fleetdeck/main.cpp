@@ -125,8 +125,10 @@ int main(int argc, char *argv[])
     RobotFilterModel fleetList(client.robots());
     ConsoleStyle style;
     style.setDark(theme == QLatin1String("dark"));
-    if (parser.isSet(selectOption))
+    if (parser.isSet(selectOption)) {
         selection.setRobotId(parser.value(selectOption));
+        client.setFollowedRobot(parser.value(selectOption));
+    }
     RobotHistory history(client.robots(), &selection, &clock);
 
     registerConsoleTypes();

@@ -15,7 +15,8 @@ bool FleetStore::apply(const RobotState &sample, std::int64_t receivedUnixMs)
         robot.freshness = Freshness::Live;
         m_slotById.insert(sample.robotId, slot);
         m_pendingGroups.push_back(0);
-        markDirty(slot, FieldGroup::All);
+        m_pendingFreshnessState.push_back(false);
+        markDirty(slot, FieldGroup::All, true);
         return true;
     }
 
@@ -30,9 +31,10 @@ bool FleetStore::apply(const RobotState &sample, std::int64_t receivedUnixMs)
     next.receivedUnixMs = receivedUnixMs;
     next.freshness = Freshness::Live;
     const std::uint32_t groups = changedGroups(robot, next);
+    const bool freshnessStateChanged = robot.freshness != next.freshness;
     robot = std::move(next);
     if (groups)
-        markDirty(*found, groups);
+        markDirty(*found, groups, freshnessStateChanged);
     return true;
 }
 
@@ -53,16 +55,18 @@ void FleetStore::updateFreshness(std::int64_t nowUnixMs)
         const Freshness now = freshnessAt(robot, nowUnixMs);
         if (now != robot.freshness) {
             robot.freshness = now;
-            markDirty(slot, FieldGroup::Freshness);
+            markDirty(slot, FieldGroup::Freshness, true);
         }
     }
 }
 
-void FleetStore::markDirty(std::uint32_t slot, std::uint32_t groups)
+void FleetStore::markDirty(std::uint32_t slot, std::uint32_t groups, bool freshnessStateChanged)
 {
     if (m_pendingGroups[slot] == 0)
         m_dirtySlots.push_back(slot);
     m_pendingGroups[slot] |= groups;
+    if (freshnessStateChanged)
+        m_pendingFreshnessState[slot] = true;
 }
 
 std::vector<FleetStore::Change> FleetStore::takeChanges()
@@ -71,8 +75,9 @@ std::vector<FleetStore::Change> FleetStore::takeChanges()
     std::vector<Change> changes;
     changes.reserve(m_dirtySlots.size());
     for (const std::uint32_t slot : m_dirtySlots) {
-        changes.push_back({slot, m_pendingGroups[slot]});
+        changes.push_back({slot, m_pendingGroups[slot], m_pendingFreshnessState[slot]});
         m_pendingGroups[slot] = 0;
+        m_pendingFreshnessState[slot] = false;
     }
     m_dirtySlots.clear();
     return changes;

@@ -26,6 +26,9 @@ public:
     struct Change {
         std::uint32_t slot = 0;
         std::uint32_t groups = 0;  // FieldGroup bits
+        // The Freshness group also changes with every sample's timestamps; this says whether the
+        // freshness *state* (live, stale, lost) changed, which every console needs to hear.
+        bool freshnessStateChanged = false;
     };
 
     using FreshnessPolicy = fleetdeck::FreshnessPolicy;
@@ -51,13 +54,14 @@ public:
     [[nodiscard]] std::size_t countIn(Freshness freshness) const;
 
 private:
-    void markDirty(std::uint32_t slot, std::uint32_t groups);
+    void markDirty(std::uint32_t slot, std::uint32_t groups, bool freshnessStateChanged = false);
     [[nodiscard]] Freshness freshnessAt(const RobotState &robot, std::int64_t nowUnixMs) const;
 
     FreshnessPolicy m_policy;
     std::vector<RobotState> m_robots;
     QHash<QString, std::uint32_t> m_slotById;
     std::vector<std::uint32_t> m_pendingGroups;  // per slot
+    std::vector<bool> m_pendingFreshnessState;   // per slot
     std::vector<std::uint32_t> m_dirtySlots;
 };
 

@@ -6,9 +6,12 @@
 #include <QElapsedTimer>
 
 #include <QWebSocket>
+
+#include <google/protobuf/io/coded_stream.h>
 #include <QWebSocketServer>
 
 #include <algorithm>
+#include <cmath>
 
 namespace fleetdeck {
 
@@ -23,7 +26,35 @@ struct FleetServer::Session {
     qint64 pendingBytes = 0;  // handed to the socket, not yet written to the network
     QString peer;
     QString clientName;
+
+    // Subscription: the whole fleet, or full detail only inside a viewport and for followed robots.
+    bool wholeFleet = true;
+    double southDeg = 0, westDeg = 0, northDeg = 0, eastDeg = 0;
+    std::vector<std::uint32_t> followedSlots;
 };
+
+namespace {
+
+constexpr int kMaxFollowedSlots = 64;
+// Groups every console receives for every robot; position, health and link only where it looks.
+constexpr std::uint32_t kGroupsOutsideView =
+    FieldGroup::Identity | FieldGroup::Mode | FieldGroup::Battery | FieldGroup::Faults;
+
+// A repeated-field entry (field 3, length-delimited) ready to be concatenated into a Delta.
+QByteArray encodeEntry(const RobotState &robot, std::uint32_t slot, std::uint32_t groups)
+{
+    fleet::v1::RobotState wire;
+    codec::writeRobotState(robot, slot, groups, &wire);
+    const auto size = static_cast<std::uint32_t>(wire.ByteSizeLong());
+    QByteArray entry(1 + google::protobuf::io::CodedOutputStream::VarintSize32(size) + int(size), Qt::Uninitialized);
+    auto *out = reinterpret_cast<std::uint8_t *>(entry.data());
+    *out++ = (3 << 3) | 2;
+    out = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(size, out);
+    wire.SerializeWithCachedSizesToArray(out);
+    return entry;
+}
+
+}  // namespace
 
 FleetServer::FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clock *clock, QObject *parent)
     : QObject(parent),
@@ -165,6 +196,9 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
     case fleet::v1::ClientMessage::kResync:
         sendSnapshot(session);
         return;
+    case fleet::v1::ClientMessage::kSubscribe:
+        handleSubscribe(session, message);
+        return;
     case fleet::v1::ClientMessage::KIND_NOT_SET:
         return;
     }
@@ -190,6 +224,75 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
     w->set_lost_after_ms(static_cast<std::uint32_t>(m_settings.freshness.lostAfterMs));
     sendTo(session, codec::serialize(welcome));
     sendSnapshot(session);
+}
+
+void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessage &message)
+{
+    const auto &s = message.subscribe();
+    if (!s.whole_fleet()) {
+        const bool finite = std::isfinite(s.south_deg()) && std::isfinite(s.west_deg()) && std::isfinite(s.north_deg())
+            && std::isfinite(s.east_deg());
+        if (!finite || s.south_deg() > s.north_deg() || s.west_deg() > s.east_deg() || std::abs(s.south_deg()) > 90
+            || std::abs(s.north_deg()) > 90 || std::abs(s.west_deg()) > 180 || std::abs(s.east_deg()) > 180) {
+            ++m_stats.clientsClosedForBadInput;
+            closeSession(session, QStringLiteral("invalid Subscribe: the viewport is not a south-west/north-east box on the globe"),
+                         QWebSocketProtocol::CloseCodeProtocolError);
+            return;
+        }
+    }
+    if (s.followed_slots_size() > kMaxFollowedSlots) {
+        ++m_stats.clientsClosedForBadInput;
+        closeSession(session, QStringLiteral("invalid Subscribe: more than %1 followed robots").arg(kMaxFollowedSlots),
+                     QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    }
+    session->wholeFleet = s.whole_fleet();
+    session->southDeg = s.south_deg();
+    session->westDeg = s.west_deg();
+    session->northDeg = s.north_deg();
+    session->eastDeg = s.east_deg();
+    session->followedSlots.assign(s.followed_slots().begin(), s.followed_slots().end());
+    if (session->phase != Session::Phase::Live)
+        return;  // a snapshot is coming anyway
+
+    // Positions held back while robots were out of view are brought up to date at once.
+    fleet::v1::ServerMessage reply;
+    auto *refresh = reply.mutable_refresh();
+    refresh->set_sequence(m_sequence);
+    refresh->set_server_time_unix_ms(m_clock->nowUnixMs());
+    for (std::uint32_t slot = 0; slot < m_store.size(); ++slot) {
+        if (sees(*session, slot))
+            codec::writeRobotState(m_store.robot(slot), slot, FieldGroup::All, refresh->add_robots());
+    }
+    sendTo(session, codec::serialize(reply));
+}
+
+bool FleetServer::sees(const Session &session, std::uint32_t slot) const
+{
+    if (session.wholeFleet)
+        return true;
+    const RobotState &robot = m_store.robot(slot);
+    if (robot.latDeg >= session.southDeg && robot.latDeg <= session.northDeg && robot.lonDeg >= session.westDeg
+        && robot.lonDeg <= session.eastDeg)
+        return true;
+    return std::find(session.followedSlots.begin(), session.followedSlots.end(), slot) != session.followedSlots.end();
+}
+
+QByteArray FleetServer::assembleFilteredDelta(const Session &session, const QByteArray &header,
+                                              const std::vector<FleetStore::Change> &changes,
+                                              const std::vector<QByteArray> &fullEntries,
+                                              const std::vector<QByteArray> &reducedEntries) const
+{
+    QByteArray body = header;
+    for (std::size_t i = 0; i < changes.size(); ++i)
+        body += sees(session, changes[i].slot) ? fullEntries[i] : reducedEntries[i];
+    // ServerMessage field 4 (delta), length-delimited, around the concatenated Delta fields.
+    const auto size = static_cast<std::uint32_t>(body.size());
+    QByteArray frame(1 + google::protobuf::io::CodedOutputStream::VarintSize32(size), Qt::Uninitialized);
+    auto *out = reinterpret_cast<std::uint8_t *>(frame.data());
+    *out++ = (4 << 3) | 2;
+    google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(size, out);
+    return frame + body;
 }
 
 QByteArray FleetServer::encodeSnapshot()
@@ -254,6 +357,31 @@ void FleetServer::tick()
         const QByteArray bytes = codec::serialize(message);
         ++m_stats.deltasEncoded;
 
+        // For consoles watching a viewport: each changed robot encoded once in full and once reduced,
+        // then per console only concatenation. Built only when such a console exists.
+        std::vector<QByteArray> fullEntries, reducedEntries;
+        QByteArray header;
+        const auto buildEntries = [&] {
+            if (!header.isEmpty())
+                return;
+            fleet::v1::Delta headerOnly;
+            headerOnly.set_sequence(m_sequence);
+            headerOnly.set_server_time_unix_ms(now);
+            header = codec::serialize(headerOnly);
+            fullEntries.reserve(changes.size());
+            reducedEntries.reserve(changes.size());
+            for (const FleetStore::Change &change : changes) {
+                const RobotState &robot = m_store.robot(change.slot);
+                fullEntries.push_back(encodeEntry(robot, change.slot, change.groups));
+                // A robot new to the backend arrives whole everywhere, so no console holds a row without a position.
+                const std::uint32_t reduced = (change.groups & FieldGroup::Identity)
+                    ? change.groups
+                    : (change.groups & kGroupsOutsideView)
+                        | (change.freshnessStateChanged ? std::uint32_t(FieldGroup::Freshness) : 0u);
+                reducedEntries.push_back(reduced ? encodeEntry(robot, change.slot, reduced) : QByteArray());
+            }
+        };
+
         for (const auto &session : m_sessions) {
             if (session->phase == Session::Phase::AwaitingHello)
                 continue;
@@ -266,7 +394,13 @@ void FleetServer::tick()
                 ++m_stats.deltasSkippedForSlowClients;
                 continue;
             }
-            sendTo(session.get(), bytes);
+            if (session->wholeFleet) {
+                sendTo(session.get(), bytes);
+                continue;
+            }
+            buildEntries();
+            sendTo(session.get(), assembleFilteredDelta(*session, header, changes, fullEntries, reducedEntries));
+            ++m_stats.filteredDeltasSent;
         }
     }
 

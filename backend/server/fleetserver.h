@@ -57,6 +57,7 @@ public:
         quint64 clientsClosedForBadInput = 0;
         quint64 samplesApplied = 0;
         quint64 samplesOutOfOrder = 0;
+        quint64 filteredDeltasSent = 0;
     };
 
     FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clock *clock, QObject *parent = nullptr);
@@ -98,6 +99,13 @@ private:
     void onNewConnection();
     void onBinaryMessage(Session *session, const QByteArray &bytes);
     void handleHello(Session *session, const fleet::v1::ClientMessage &message);
+    void handleSubscribe(Session *session, const fleet::v1::ClientMessage &message);
+    // One delta for a session that watches a viewport, assembled from entries encoded once per tick.
+    [[nodiscard]] QByteArray assembleFilteredDelta(const Session &session, const QByteArray &header,
+                                                   const std::vector<FleetStore::Change> &changes,
+                                                   const std::vector<QByteArray> &fullEntries,
+                                                   const std::vector<QByteArray> &reducedEntries) const;
+    [[nodiscard]] bool sees(const Session &session, std::uint32_t slot) const;
     void closeSession(Session *session, const QString &reason, int closeCode);
     void removeSession(QWebSocket *socket);
     void sendTo(Session *session, const QByteArray &bytes);

@@ -54,6 +54,52 @@ void FleetClient::reconnectNow()
     m_transport->open(m_url);
 }
 
+void FleetClient::watchViewport(double southDeg, double westDeg, double northDeg, double eastDeg)
+{
+    const double box[4] = {southDeg, westDeg, northDeg, eastDeg};
+    if (!m_wholeFleet && std::equal(std::begin(box), std::end(box), std::begin(m_viewport)))
+        return;
+    m_wholeFleet = false;
+    std::copy(std::begin(box), std::end(box), std::begin(m_viewport));
+    sendSubscription();
+}
+
+void FleetClient::watchWholeFleet()
+{
+    if (m_wholeFleet)
+        return;
+    m_wholeFleet = true;
+    sendSubscription();
+}
+
+void FleetClient::setFollowedRobot(const QString &robotId)
+{
+    if (robotId == m_followedRobotId)
+        return;
+    m_followedRobotId = robotId;
+    if (!m_wholeFleet)
+        sendSubscription();
+}
+
+void FleetClient::sendSubscription()
+{
+    if (m_state != ConnectionState::Live)
+        return;  // sent once the next snapshot makes the session live
+    fleet::v1::ClientMessage message;
+    auto *s = message.mutable_subscribe();
+    s->set_whole_fleet(m_wholeFleet);
+    if (!m_wholeFleet) {
+        s->set_south_deg(m_viewport[0]);
+        s->set_west_deg(m_viewport[1]);
+        s->set_north_deg(m_viewport[2]);
+        s->set_east_deg(m_viewport[3]);
+        const int followed = m_model.rowOf(m_followedRobotId);
+        if (followed >= 0)
+            s->add_followed_slots(static_cast<std::uint32_t>(followed));
+    }
+    send(message);
+}
+
 QString FleetClient::stateText() const
 {
     switch (m_state) {
@@ -184,17 +230,34 @@ void FleetClient::onMessage(const QByteArray &bytes)
         Q_EMIT stateChanged();
         return;
     }
-    case fleet::v1::ServerMessage::kSnapshot:
+    case fleet::v1::ServerMessage::kSnapshot: {
         m_model.applySnapshot(message.snapshot(), now);
         m_sequence = message.snapshot().sequence();
         m_awaitingSnapshot = false;
         m_attempt = 0;
         ++m_stats.snapshots;
         setLastError({});
+        const bool wasLive = m_state == ConnectionState::Live;
         setState(ConnectionState::Live);
+        // A new session starts as whole-fleet on the server: tell it what this console watches.
+        if (!wasLive && !m_wholeFleet)
+            sendSubscription();
         Q_EMIT sequenceChanged();
         Q_EMIT updated();
         return;
+    }
+    case fleet::v1::ServerMessage::kRefresh: {
+        // Answers a Subscribe sent at sequence S; one that crossed a resync is superseded by the snapshot.
+        if (m_awaitingSnapshot || message.refresh().sequence() != m_sequence)
+            return;
+        if (!m_model.applyRefresh(message.refresh(), now)) {
+            requestResync(QStringLiteral("refresh names robots this console does not know"));
+            return;
+        }
+        ++m_stats.refreshes;
+        Q_EMIT updated();
+        return;
+    }
     case fleet::v1::ServerMessage::kDelta: {
         if (m_awaitingSnapshot)
             return;  // deltas in flight before the snapshot we asked for; it supersedes them

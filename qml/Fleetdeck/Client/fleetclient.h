@@ -49,6 +49,7 @@ public:
         quint64 snapshots = 0;
         quint64 deltas = 0;
         quint64 gaps = 0;
+        quint64 refreshes = 0;
     };
 
     FleetClient(Transport *transport, const Clock *clock, QObject *parent = nullptr);
@@ -57,6 +58,14 @@ public:
     // Connects to `url` (ws:// or wss://), dropping any current connection; an empty URL disconnects.
     void setUrl(const QUrl &url);
     Q_INVOKABLE void reconnectNow();
+
+    // Full detail only for robots inside this box (and the followed robot); the rest arrive without
+    // position, health and link changes. Sent to the backend now and after every reconnect.
+    Q_INVOKABLE void watchViewport(double southDeg, double westDeg, double northDeg, double eastDeg);
+    Q_INVOKABLE void watchWholeFleet();
+    // The robot whose every change this console wants wherever it is (the selected one), or "".
+    Q_INVOKABLE void setFollowedRobot(const QString &robotId);
+    [[nodiscard]] bool watchesWholeFleet() const { return m_wholeFleet; }
 
     [[nodiscard]] ConnectionState state() const { return m_state; }
     [[nodiscard]] QString stateText() const;
@@ -93,6 +102,7 @@ private:
     void scheduleReconnect();
     void sendHeartbeat();
     void checkPeerAlive();
+    void sendSubscription();
 
     Transport *m_transport;
     const Clock *m_clock;
@@ -110,6 +120,9 @@ private:
     int m_staleAfterMs = 0;
     int m_lostAfterMs = 0;
     qint64 m_lastReceivedMs = 0;
+    bool m_wholeFleet = true;
+    double m_viewport[4] = {0, 0, 0, 0};  // south, west, north, east
+    QString m_followedRobotId;
     QTimer m_reconnectTimer;
     QTimer m_heartbeatTimer;
     Stats m_stats;

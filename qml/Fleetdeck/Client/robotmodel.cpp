@@ -164,10 +164,21 @@ void RobotModel::applySnapshot(const fleet::v1::Snapshot &snapshot, qint64 local
 
 bool RobotModel::applyDelta(const fleet::v1::Delta &delta, qint64 localNowUnixMs)
 {
+    return applyChanges(delta.robots(), delta.server_time_unix_ms(), localNowUnixMs);
+}
+
+bool RobotModel::applyRefresh(const fleet::v1::Refresh &refresh, qint64 localNowUnixMs)
+{
+    return applyChanges(refresh.robots(), refresh.server_time_unix_ms(), localNowUnixMs);
+}
+
+bool RobotModel::applyChanges(const google::protobuf::RepeatedPtrField<fleet::v1::RobotState> &robots,
+                              qint64 serverUnixMs, qint64 localNowUnixMs)
+{
     // Validate first so a bad delta leaves the model as it was.
     const auto rowCountBefore = static_cast<std::uint32_t>(m_robots.size());
     std::uint32_t expectedNewSlot = rowCountBefore;
-    for (const auto &wire : delta.robots()) {
+    for (const auto &wire : robots) {
         if (wire.slot() < rowCountBefore)
             continue;
         if (wire.slot() != expectedNewSlot || !(wire.groups() & FieldGroup::Identity))
@@ -185,7 +196,7 @@ bool RobotModel::applyDelta(const fleet::v1::Delta &delta, qint64 localNowUnixMs
         runGroups = 0;
     };
 
-    for (const auto &wire : delta.robots()) {
+    for (const auto &wire : robots) {
         const auto row = static_cast<int>(wire.slot());
         if (wire.slot() >= rowCountBefore)
             continue;
@@ -214,7 +225,7 @@ bool RobotModel::applyDelta(const fleet::v1::Delta &delta, qint64 localNowUnixMs
     if (expectedNewSlot > rowCountBefore) {
         beginInsertRows({}, static_cast<int>(rowCountBefore), static_cast<int>(expectedNewSlot) - 1);
         m_robots.resize(expectedNewSlot);
-        for (const auto &wire : delta.robots()) {
+        for (const auto &wire : robots) {
             if (wire.slot() < rowCountBefore)
                 continue;
             RobotState &robot = m_robots[wire.slot()];
@@ -224,7 +235,7 @@ bool RobotModel::applyDelta(const fleet::v1::Delta &delta, qint64 localNowUnixMs
         endInsertRows();
         Q_EMIT countChanged();
     }
-    setServerTime(delta.server_time_unix_ms(), localNowUnixMs);
+    setServerTime(serverUnixMs, localNowUnixMs);
     return true;
 }
 

@@ -11,6 +11,13 @@
 namespace fleet::v1 {
 class Snapshot;
 class Delta;
+class Refresh;
+class RobotState;
+}
+
+namespace google::protobuf {
+template<typename T>
+class RepeatedPtrField;
 }
 
 namespace fleetdeck {
@@ -73,6 +80,8 @@ public:
     // False (model untouched) when the delta names a row the model does not have and does not
     // introduce it; the caller must then resync from a snapshot.
     [[nodiscard]] bool applyDelta(const fleet::v1::Delta &delta, qint64 localNowUnixMs);
+    // A Refresh (answer to a Subscribe) applies like a delta, without a sequence of its own.
+    [[nodiscard]] bool applyRefresh(const fleet::v1::Refresh &refresh, qint64 localNowUnixMs);
     void clear();
 
     // Roles that change when the given FieldGroup bits change.
@@ -84,6 +93,8 @@ Q_SIGNALS:
 
 private:
     void setServerTime(qint64 serverUnixMs, qint64 localNowUnixMs);
+    [[nodiscard]] bool applyChanges(const google::protobuf::RepeatedPtrField<fleet::v1::RobotState> &robots,
+                                    qint64 serverUnixMs, qint64 localNowUnixMs);
     void emitChangedRun(int first, int last, std::uint32_t groups);
 
     std::vector<RobotState> m_robots;

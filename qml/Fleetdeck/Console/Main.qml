@@ -71,6 +71,29 @@ ApplicationWindow {
             onFollowCancelled: internal.follow = false
             onRobotSelected: function(row) { root.selection.selectRow(row) }
             focus: true
+
+            // Zoomed in on streets, the console asks only for what it shows (plus the selected robot);
+            // zoomed out, for the whole fleet. Settles for a moment first: pans come in bursts.
+            readonly property real kViewportZoom: 16
+            Connections {
+                target: mapPane.view
+                function onViewChanged() { viewportSettle.restart() }
+            }
+            Timer {
+                id: viewportSettle
+                interval: 250
+                onTriggered: {
+                    const v = mapPane.view
+                    if (v.zoom < mapPane.kViewportZoom || mapPane.width <= 0) {
+                        root.client.watchWholeFleet()
+                        return
+                    }
+                    // A margin of half a screen, so robots just outside glide in with current positions.
+                    const nw = v.itemPointToCoordinate(-mapPane.width / 2, -mapPane.height / 2)
+                    const se = v.itemPointToCoordinate(mapPane.width * 1.5, mapPane.height * 1.5)
+                    root.client.watchViewport(se.latitude, nw.longitude, nw.latitude, se.longitude)
+                }
+            }
         }
 
         Rectangle {
@@ -139,6 +162,11 @@ ApplicationWindow {
     KeyboardHelp {
         id: keyboardHelp
         colors: palette_
+    }
+
+    Connections {
+        target: root.selection
+        function onRobotIdChanged() { root.client.setFollowedRobot(root.selection.robotId) }
     }
 
     Shortcut {
