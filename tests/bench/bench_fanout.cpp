@@ -31,9 +31,16 @@ constexpr int kTickMs = 100;
 constexpr int kWarmUpMs = 2000;
 constexpr int kMeasureMs = 8000;
 
-// Child mode: K consoles that say Hello and count what they receive until told to stop.
-int runConsoles(const QUrl &url, int count, int durationMs)
+// Child mode: K consoles that say Hello and count what they receive until told to stop; with
+// `zoomedIn`, each then watches one street-sized viewport (about 4 % of the synthetic fleet).
+int runConsoles(const QUrl &url, int count, int durationMs, bool zoomedIn)
 {
+    fleet::v1::ClientMessage subscribe;
+    subscribe.mutable_subscribe()->set_south_deg(53.545);
+    subscribe.mutable_subscribe()->set_north_deg(53.5499);
+    subscribe.mutable_subscribe()->set_west_deg(13.240);
+    subscribe.mutable_subscribe()->set_east_deg(13.2489);
+    const QByteArray subscribeBytes = codec::serialize(subscribe);
     std::vector<std::unique_ptr<QWebSocket>> sockets;
     quint64 bytes = 0, frames = 0, snapshots = 0;
     fleet::v1::ClientMessage hello;
@@ -43,12 +50,14 @@ int runConsoles(const QUrl &url, int count, int durationMs)
         auto socket = std::make_unique<QWebSocket>();
         QWebSocket *s = socket.get();
         QObject::connect(s, &QWebSocket::connected, s, [s, helloBytes] { s->sendBinaryMessage(helloBytes); });
-        QObject::connect(s, &QWebSocket::binaryMessageReceived, s, [&](const QByteArray &message) {
+        QObject::connect(s, &QWebSocket::binaryMessageReceived, s, [&, s](const QByteArray &message) {
             bytes += quint64(message.size());
             ++frames;
             // Cheap check of the kind without a full parse: field 3 of ServerMessage is Snapshot.
-            if (!message.isEmpty() && message.at(0) == char((3 << 3) | 2))
-                ++snapshots;
+            if (!message.isEmpty() && message.at(0) == char((3 << 3) | 2)) {
+                if (++snapshots <= quint64(count) && zoomedIn)
+                    s->sendBinaryMessage(subscribeBytes);
+            }
         });
         s->open(url);
         sockets.push_back(std::move(socket));
@@ -106,7 +115,7 @@ struct Result {
 };
 
 // Feeds the fleet at 1 Hz per robot (a tenth of the fleet per tick) and measures one configuration.
-Result measure(TelemetryMailbox *mailbox, quint16 port, int consoles)
+Result measure(TelemetryMailbox *mailbox, quint16 port, int consoles, bool zoomedIn = false)
 {
     quint64 step = 0;
     QTimer feeder;
@@ -126,7 +135,8 @@ Result measure(TelemetryMailbox *mailbox, quint16 port, int consoles)
     child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     child.start(QCoreApplication::applicationFilePath(),
                 {QStringLiteral("--consoles"), QStringLiteral("ws://127.0.0.1:%1").arg(port), QString::number(consoles),
-                 QString::number(kWarmUpMs + kMeasureMs)});
+                 QString::number(kWarmUpMs + kMeasureMs),
+                 zoomedIn ? QStringLiteral("zoomed-in") : QStringLiteral("whole-fleet")});
     // Wait in a real event loop (never a spinning processEvents), so the CPU measured is the work.
     QEventLoop loop;
     QTimer::singleShot(kWarmUpMs, &loop, &QEventLoop::quit);
@@ -163,8 +173,8 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     const QStringList args = QCoreApplication::arguments();
-    if (args.size() == 5 && args[1] == QLatin1String("--consoles"))
-        return runConsoles(QUrl(args[2]), args[3].toInt(), args[4].toInt());
+    if (args.size() == 6 && args[1] == QLatin1String("--consoles"))
+        return runConsoles(QUrl(args[2]), args[3].toInt(), args[4].toInt(), args[5] == QLatin1String("zoomed-in"));
 
     std::printf("fan-out of %d robots at 1 Hz, tick %d ms; %d s measured per configuration\n", kRobots, kTickMs,
                 kMeasureMs / 1000);
@@ -187,6 +197,22 @@ int main(int argc, char *argv[])
                     "%llu deltas encoded for %llu frames sent\n",
                     consoles, r.cpuPct, r.bytesPerConsolePerS / 1024, r.framesPerConsolePerS,
                     server.stats().deltasEncoded, server.stats().framesSent);
+    }
+    {
+        SystemClock clock;
+        TelemetryMailbox mailbox;
+        FleetServer::Settings settings;
+        settings.tickIntervalMs = kTickMs;
+        FleetServer server(settings, &mailbox, &clock);
+        QString error;
+        if (!server.listen(QHostAddress::LocalHost, 0, &error))
+            return 1;
+        server.startTicking();
+        const Result r = measure(&mailbox, server.port(), 100, true);
+        report("fanout_viewport", 100, r);
+        std::printf("  viewport fan-out, 100 consoles zoomed in on ~4 %% of the fleet: backend %.1f %% of a core, "
+                    "%.0f KiB/s per console\n",
+                    r.cpuPct, r.bytesPerConsolePerS / 1024);
     }
     // 100 consoles of naive 10 Hz snapshots would queue about 1.5 GB/s: measured at 1 and 10 only.
     for (const int consoles : {1, 10}) {

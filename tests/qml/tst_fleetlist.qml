@@ -138,6 +138,32 @@ Item {
         }
 
         // The list follows the fleet: a robot that stops needing attention leaves the filtered list.
+        function test_sortBySlowFields_data() {
+            return [
+                { tag: "needs attention first", key: 1,
+                  order: ["nb-0002", "nb-0004", "nb-0005", "nb-0006", "nb-0001", "nb-0003", "nb-0010", "nb-0100"] },
+                { tag: "battery, lowest first", key: 2,
+                  order: ["nb-0003", "nb-0004", "nb-0100", "nb-0010", "nb-0002", "nb-0005", "nb-0001", "nb-0006"] },
+                { tag: "data age, lost then stale", key: 3,
+                  order: ["nb-0006", "nb-0005", "nb-0001", "nb-0002", "nb-0003", "nb-0004", "nb-0010", "nb-0100"] }
+            ]
+        }
+
+        function test_sortBySlowFields(data) {
+            var list = createList()
+            list.model.sortKey = data.key
+            compare(shownIds(list), data.order)
+            list.model.sortKey = 0
+        }
+
+        function test_sortFollowsDeltas() {
+            var list = createList()
+            list.model.sortKey = 2
+            verify(fixture.update("nb-0006", { batteryPct: 5 }))
+            compare(shownIds(list)[0], "nb-0006")
+            list.model.sortKey = 0
+        }
+
         function test_filteredListFollowsDeltas() {
             var list = createList()
             mouseClick(findChild(list, "filter-attention"))

@@ -76,11 +76,35 @@ Item {
             }
         }
 
-        Text {
-            objectName: "shownCount"
-            color: root.colors.textMuted
-            font.pixelSize: 12
-            text: qsTr("%1 shown").arg(root.model.count)
+        RowLayout {
+            Layout.fillWidth: true
+            Text {
+                objectName: "shownCount"
+                color: root.colors.textMuted
+                font.pixelSize: 12
+                text: qsTr("%1 shown").arg(root.model.count)
+            }
+            Item { Layout.fillWidth: true }
+            Text {
+                text: qsTr("Sort")
+                color: root.colors.textMuted
+                font.pixelSize: 12
+            }
+            ComboBox {
+                id: sortBox
+                objectName: "sortBox"
+                Layout.preferredWidth: 170
+                font.pixelSize: 12
+                textRole: "label"
+                // Values of RobotFilterModel::SortKey.
+                model: [
+                    { label: qsTr("Robot id"), key: 0 },
+                    { label: qsTr("Needs attention"), key: 1 },
+                    { label: qsTr("Battery, lowest"), key: 2 },
+                    { label: qsTr("Data age, oldest"), key: 3 }
+                ]
+                onActivated: function(index) { root.model.sortKey = model[index].key }
+            }
         }
 
         ListView {

@@ -84,9 +84,43 @@ bool RobotFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &) cons
     return true;
 }
 
+void RobotFilterModel::setSortKey(SortKey key)
+{
+    if (key == m_sortKey)
+        return;
+    m_sortKey = key;
+    // Re-sort a changed row only when a role the order depends on changed.
+    setSortRole(key == SortKey::RobotId ? int(RobotModel::RobotIdRole) : int(RobotModel::StatusRole));
+    invalidate();
+    Q_EMIT sortKeyChanged();
+}
+
 bool RobotFilterModel::lessThan(const QModelIndex &left, const QModelIndex &right) const
 {
-    return m_robots->robotAt(left.row()).robotId < m_robots->robotAt(right.row()).robotId;
+    const RobotState &a = m_robots->robotAt(left.row());
+    const RobotState &b = m_robots->robotAt(right.row());
+    const auto attentionRank = [](const RobotState &r) {
+        if (needsAttention(r))
+            return 0;
+        return r.freshness == Freshness::Live ? 2 : 1;
+    };
+    switch (m_sortKey) {
+    case SortKey::RobotId:
+        break;
+    case SortKey::Attention:
+        if (attentionRank(a) != attentionRank(b))
+            return attentionRank(a) < attentionRank(b);
+        break;
+    case SortKey::Battery:
+        if (qRound(a.batteryPct) != qRound(b.batteryPct))
+            return qRound(a.batteryPct) < qRound(b.batteryPct);
+        break;
+    case SortKey::Freshness:
+        if (a.freshness != b.freshness)
+            return int(a.freshness) > int(b.freshness);
+        break;
+    }
+    return a.robotId < b.robotId;
 }
 
 int RobotFilterModel::sourceRow(int proxyRow) const

@@ -19,8 +19,19 @@ class RobotFilterModel : public QSortFilterProxyModel
     Q_PROPERTY(bool staleOnly READ staleOnly WRITE setStaleOnly NOTIFY filterChanged)
     Q_PROPERTY(double batteryBelow READ batteryBelow WRITE setBatteryBelow NOTIFY filterChanged)  // 101: any
     Q_PROPERTY(int count READ count NOTIFY countChanged)
+    Q_PROPERTY(SortKey sortKey READ sortKey WRITE setSortKey NOTIFY sortKeyChanged)
 
 public:
+    // Only slow-changing fields: a list that reorders under the operator's cursor ten times a
+    // second is unusable.
+    enum class SortKey {
+        RobotId,
+        Attention,   // fault and stuck first, then stale and lost, then by id
+        Battery,     // emptiest first
+        Freshness,   // lost, then stale, then live
+    };
+    Q_ENUM(SortKey)
+
     explicit RobotFilterModel(RobotModel *source, QObject *parent = nullptr);
 
     [[nodiscard]] QString searchText() const { return m_searchText; }
@@ -34,6 +45,8 @@ public:
     [[nodiscard]] double batteryBelow() const { return m_batteryBelow; }
     void setBatteryBelow(double pct);
     [[nodiscard]] int count() const { return rowCount(); }
+    [[nodiscard]] SortKey sortKey() const { return m_sortKey; }
+    void setSortKey(SortKey key);
 
     // Source row of a list row, and back, for syncing the list's selection with the map's.
     Q_INVOKABLE int sourceRow(int proxyRow) const;
@@ -42,6 +55,7 @@ public:
 Q_SIGNALS:
     void filterChanged();
     void countChanged();
+    void sortKeyChanged();
 
 protected:
     [[nodiscard]] bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;
@@ -56,6 +70,7 @@ private:
     bool m_attentionOnly = false;
     bool m_staleOnly = false;
     double m_batteryBelow = 101;
+    SortKey m_sortKey = SortKey::RobotId;
 };
 
 }  // namespace fleetdeck
