@@ -333,6 +333,31 @@ private Q_SLOTS:
         QVERIFY2(peer.closeReason().contains(QStringLiteral("invalid Subscribe")), qPrintable(peer.closeReason()));
     }
 
+    // The backend tells consoles at once when it loses Kafka, so they can say "the backend is cut
+    // off" rather than "the robots are quiet".
+    void upstreamTroubleReachesConsolesAtOnce()
+    {
+        Backend backend;
+        backend.publish(3, 1);
+        backend.server->tick();
+        Console console;
+        QSignalSpy problems(&console.client, &FleetClient::upstreamProblemChanged);
+        console.client.setUrl(backend.url());
+        QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
+        QVERIFY(console.client.upstreamProblem().isEmpty());
+
+        backend.server->setUpstreamStatus(false, true);  // no tick needed
+        QTRY_VERIFY(console.client.upstreamProblem().contains(QStringLiteral("Kafka")));
+        backend.server->setUpstreamStatus(true, true);
+        QTRY_VERIFY(console.client.upstreamProblem().isEmpty());
+        QCOMPARE(problems.count(), 2);
+
+        backend.server->setUpstreamStatus(true, false);
+        Console late;  // a console that connects now hears it in its handshake
+        late.client.setUrl(backend.url());
+        QTRY_VERIFY(late.client.upstreamProblem().contains(QStringLiteral("restart")));
+    }
+
     // A backend that goes away and comes back: the console says so, reconnects by itself and
     // resynchronises from the new backend's snapshot (whose sequence starts again).
     void consoleReconnectsAfterBackendRestart()

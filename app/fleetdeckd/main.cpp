@@ -146,8 +146,14 @@ int main(int argc, char *argv[])
                       parser.isSet(opts.fromEnd) ? kafka::KafkaReader::StartAt::End : kafka::KafkaReader::StartAt::Time,
                       &error, clock.nowUnixMs() - std::int64_t(*replaySeconds) * 1000))
         return fail(error);
-    QObject::connect(&ingest.reader(), &kafka::KafkaReader::caughtUp, &server, [&server] {
+    const auto reportUpstream = [&server, &ingest] {
+        server.setUpstreamStatus(ingest.reader().isBrokerReachable(), ingest.reader().isCaughtUp());
+    };
+    reportUpstream();
+    QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &server, reportUpstream);
+    QObject::connect(&ingest.reader(), &kafka::KafkaReader::caughtUp, &server, [&server, reportUpstream] {
         qCInfo(lcServer) << "state rebuilt from recent telemetry:" << server.store().size() << "robots; ready";
+        reportUpstream();
     });
 
     server.addHttpRoute("/healthz", [](const HttpRequest &) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}}; });

@@ -67,8 +67,6 @@ void TelemetryIngest::writeMetrics(PrometheusText *out) const
     out->counter("fleetdeck_ingest_coalesced_total",
                  "Samples skipped because a newer one of the same robot arrived before the state took them.",
                  double(m_mailbox->coalescedCount() + m_superseded.load(std::memory_order_relaxed)));
-    out->gauge("fleetdeck_ingest_caught_up", "1 once the backlog present at start has been read.",
-               m_reader.isCaughtUp() ? 1 : 0);
     out->gauge("fleetdeck_kafka_broker_reachable", "0 while librdkafka reports all brokers down.",
                m_reader.isBrokerReachable() ? 1 : 0);
     // Samples of one family must stand together in the exposition: one loop per family.

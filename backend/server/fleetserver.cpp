@@ -223,7 +223,29 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
     w->set_stale_after_ms(static_cast<std::uint32_t>(m_settings.freshness.staleAfterMs));
     w->set_lost_after_ms(static_cast<std::uint32_t>(m_settings.freshness.lostAfterMs));
     sendTo(session, codec::serialize(welcome));
+    sendTo(session, encodeStatus());
     sendSnapshot(session);
+}
+
+QByteArray FleetServer::encodeStatus() const
+{
+    fleet::v1::ServerMessage message;
+    message.mutable_status()->set_kafka_reachable(m_kafkaReachable);
+    message.mutable_status()->set_state_rebuilt(m_stateRebuilt);
+    return codec::serialize(message);
+}
+
+void FleetServer::setUpstreamStatus(bool kafkaReachable, bool stateRebuilt)
+{
+    if (kafkaReachable == m_kafkaReachable && stateRebuilt == m_stateRebuilt)
+        return;
+    m_kafkaReachable = kafkaReachable;
+    m_stateRebuilt = stateRebuilt;
+    const QByteArray status = encodeStatus();
+    for (const auto &session : m_sessions) {
+        if (session->phase != Session::Phase::AwaitingHello)
+            sendTo(session.get(), status);
+    }
 }
 
 void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessage &message)
@@ -433,6 +455,7 @@ void FleetServer::writeMetrics(PrometheusText *out) const
     out->gauge("fleetdeck_robots", "Robots known to the backend, by data freshness.", double(m_store.countIn(Freshness::Live)), {{"freshness", "live"}});
     out->gauge("fleetdeck_robots", "", double(m_store.countIn(Freshness::Stale)), {{"freshness", "stale"}});
     out->gauge("fleetdeck_robots", "", double(m_store.countIn(Freshness::Lost)), {{"freshness", "lost"}});
+    out->gauge("fleetdeck_state_rebuilt", "1 once the backlog present at start has been read.", m_stateRebuilt ? 1 : 0);
     out->gauge("fleetdeck_console_sessions", "Connected console sessions.", double(m_sessions.size()));
     out->gauge("fleetdeck_console_pending_bytes", "Bytes queued to consoles but not yet written.", double(pendingBytes()));
     out->counter("fleetdeck_ticks_total", "Fan-out ticks run.", double(m_stats.ticks));

@@ -71,6 +71,9 @@ public:
     // Starts the periodic tick; tests may instead call tick() by hand with an injected clock.
     void startTicking();
 
+    // What the backend depends on, as consoles should show it; sent to every console when it changes.
+    void setUpstreamStatus(bool kafkaReachable, bool stateRebuilt);
+
     // Tells every console why it is being disconnected and closes its session (graceful shutdown).
     void closeAllSessions(const QString &reason);
 
@@ -110,6 +113,7 @@ private:
     void removeSession(QWebSocket *socket);
     void sendTo(Session *session, const QByteArray &bytes);
     void sendSnapshot(Session *session);
+    [[nodiscard]] QByteArray encodeStatus() const;
     void checkTimeouts(qint64 nowMs);
     [[nodiscard]] QByteArray encodeSnapshot();
     [[nodiscard]] Session *sessionFor(QWebSocket *socket) const;
@@ -123,6 +127,8 @@ private:
     std::vector<std::unique_ptr<Session>> m_sessions;
     QTimer m_tickTimer;
     quint64 m_sequence = 0;
+    bool m_kafkaReachable = true;
+    bool m_stateRebuilt = true;
     QByteArray m_snapshotBytes;  // encoded at m_snapshotSequence, reused by clients joining in one tick
     quint64 m_snapshotSequence = ~quint64(0);
     Stats m_stats;

@@ -27,6 +27,7 @@ Item {
             property int reconnectAttempt: 0
             property int reconnectDelayMs: 0
             property string serverName: "fleetdeckd"
+            property string upstreamProblem: ""
         }
         QtObject {
             id: fakeSummary
@@ -86,7 +87,8 @@ Item {
             fakeSummary.total = data.total
             fakeSummary.staleCount = data.stale
             fakeSummary.lostCount = data.lost
-            var banner = createTemporaryObject(bannerComponent, stage, { upstreamProblem: data.upstream })
+            fakeClient.upstreamProblem = data.upstream
+            var banner = createTemporaryObject(bannerComponent, stage)
             verify(banner)
             compare(banner.kind, data.kind)
             compare(banner.visible, data.kind !== "")

@@ -157,6 +157,10 @@ void FleetClient::closeWithError(const QString &error)
 void FleetClient::onClosed(const QString &reason)
 {
     m_heartbeatTimer.stop();
+    if (!m_upstreamProblem.isEmpty()) {
+        m_upstreamProblem.clear();  // no longer known; the banner says the backend itself is gone
+        Q_EMIT upstreamProblemChanged();
+    }
     // Our own reason for closing says more than the transport's "closed".
     if (!m_closedWithError && !reason.isEmpty() && reason != QLatin1String("connection closed"))
         setLastError(reason);
@@ -274,6 +278,19 @@ void FleetClient::onMessage(const QByteArray &bytes)
         ++m_stats.deltas;
         Q_EMIT sequenceChanged();
         Q_EMIT updated();
+        return;
+    }
+    case fleet::v1::ServerMessage::kStatus: {
+        const auto &status = message.status();
+        QString problem;
+        if (!status.kafka_reachable())
+            problem = tr("The backend cannot reach the Kafka brokers: robot data is not updating.");
+        else if (!status.state_rebuilt())
+            problem = tr("The backend is still reading recent telemetry after a restart.");
+        if (problem != m_upstreamProblem) {
+            m_upstreamProblem = problem;
+            Q_EMIT upstreamProblemChanged();
+        }
         return;
     }
     case fleet::v1::ServerMessage::kHeartbeat:

@@ -32,6 +32,8 @@ class FleetClient : public QObject
     Q_PROPERTY(quint64 sequence READ sequence NOTIFY sequenceChanged)
     Q_PROPERTY(int staleAfterMs READ staleAfterMs NOTIFY stateChanged)
     Q_PROPERTY(int lostAfterMs READ lostAfterMs NOTIFY stateChanged)
+    // What the backend reports about what it depends on, in plain words; "" when all is well.
+    Q_PROPERTY(QString upstreamProblem READ upstreamProblem NOTIFY upstreamProblemChanged)
 
 public:
     enum class ConnectionState {
@@ -77,6 +79,7 @@ public:
     [[nodiscard]] quint64 sequence() const { return m_sequence; }
     [[nodiscard]] int staleAfterMs() const { return m_staleAfterMs; }
     [[nodiscard]] int lostAfterMs() const { return m_lostAfterMs; }
+    [[nodiscard]] QString upstreamProblem() const { return m_upstreamProblem; }
     [[nodiscard]] const Stats &stats() const { return m_stats; }
 
     static constexpr int kInitialBackoffMs = 250;
@@ -87,6 +90,7 @@ Q_SIGNALS:
     void stateChanged();
     void lastErrorChanged();
     void sequenceChanged();
+    void upstreamProblemChanged();
     // After each snapshot or delta has been applied to the model.
     void updated();
 
@@ -123,6 +127,7 @@ private:
     bool m_wholeFleet = true;
     double m_viewport[4] = {0, 0, 0, 0};  // south, west, north, east
     QString m_followedRobotId;
+    QString m_upstreamProblem;
     QTimer m_reconnectTimer;
     QTimer m_heartbeatTimer;
     Stats m_stats;

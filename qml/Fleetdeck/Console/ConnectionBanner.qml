@@ -10,10 +10,8 @@ Rectangle {
     required property var client     // FleetClient
     required property var summary    // FleetSummary: counts, and serverNowMs, which ticks every second
     required property var colors     // Palette
-    // The backend's own trouble upstream, such as "Kafka brokers unreachable since 12:03".
-    // FleetClient cannot know it yet (fleet.v1 has no message for the backend's health); bind it here
-    // once it can.
-    property string upstreamProblem: ""
+    // The backend's own trouble upstream (fleet.v1 BackendStatus), such as Kafka brokers unreachable.
+    readonly property string upstreamProblem: client.upstreamProblem !== undefined ? client.upstreamProblem : ""
 
     // "" (hidden), "connecting", "loading", "disconnected", "unreachable", "upstream", "noTelemetry"
     readonly property string kind: {
