@@ -179,7 +179,7 @@ int main(int argc, char *argv[])
     std::printf("fan-out of %d robots at 1 Hz, tick %d ms; %d s measured per configuration\n", kRobots, kTickMs,
                 kMeasureMs / 1000);
     double deltaBytes1 = 0, naiveBytes1 = 0;
-    for (const int consoles : {1, 10, 100}) {
+    const auto measureFleetServer = [](int consoles, bool zoomedIn, quint64 *encoded, quint64 *sent) {
         SystemClock clock;
         TelemetryMailbox mailbox;
         FleetServer::Settings settings;
@@ -187,28 +187,26 @@ int main(int argc, char *argv[])
         FleetServer server(settings, &mailbox, &clock);
         QString error;
         if (!server.listen(QHostAddress::LocalHost, 0, &error))
-            return 1;
+            std::exit(1);
         server.startTicking();
-        const Result r = measure(&mailbox, server.port(), consoles);
+        const Result r = measure(&mailbox, server.port(), consoles, zoomedIn);
+        *encoded = server.stats().deltasEncoded;
+        *sent = server.stats().framesSent;
+        return r;
+    };
+    for (const int consoles : {1, 10, 100}) {
+        quint64 encoded = 0, sent = 0;
+        const Result r = measureFleetServer(consoles, false, &encoded, &sent);
         report("fanout_delta", consoles, r);
         if (consoles == 1)
             deltaBytes1 = r.bytesPerConsolePerS;
         std::printf("  delta fan-out, %3d consoles: backend %.1f %% of a core, %.0f KiB/s per console, %.1f frames/s, "
                     "%llu deltas encoded for %llu frames sent\n",
-                    consoles, r.cpuPct, r.bytesPerConsolePerS / 1024, r.framesPerConsolePerS,
-                    server.stats().deltasEncoded, server.stats().framesSent);
+                    consoles, r.cpuPct, r.bytesPerConsolePerS / 1024, r.framesPerConsolePerS, encoded, sent);
     }
     {
-        SystemClock clock;
-        TelemetryMailbox mailbox;
-        FleetServer::Settings settings;
-        settings.tickIntervalMs = kTickMs;
-        FleetServer server(settings, &mailbox, &clock);
-        QString error;
-        if (!server.listen(QHostAddress::LocalHost, 0, &error))
-            return 1;
-        server.startTicking();
-        const Result r = measure(&mailbox, server.port(), 100, true);
+        quint64 encoded = 0, sent = 0;
+        const Result r = measureFleetServer(100, true, &encoded, &sent);
         report("fanout_viewport", 100, r);
         std::printf("  viewport fan-out, 100 consoles zoomed in on ~4 %% of the fleet: backend %.1f %% of a core, "
                     "%.0f KiB/s per console\n",
