@@ -365,6 +365,104 @@ private Q_SLOTS:
         QVERIFY(!pane->property("followSelected").toBool());
     }
 
+    // Zoomed out, crowded places become discs of their count; a faulted robot and the selected one
+    // stay on their own, pickable; the grid moves with the map, so a pan moves discs, not robots.
+    void crowdsAggregateIntoDiscs()
+    {
+        Scene scene;
+        scene.layer->setAnimationMs(0);
+        std::vector<RobotState> robots = fleetOf(900, 30);
+        for (RobotState &r : robots)
+            r.mode = Mode::Delivering;
+        robots[100].mode = Mode::Fault;
+        scene.model.applySnapshot(snapshotOf(robots), kNowMs);
+        scene.layer->setSelectedRow(200);
+        scene.map->setView(robots[465].latDeg, robots[465].lonDeg, 14);
+        QVERIFY(scene.frame());
+
+        QCOMPARE(scene.layer->drawnCount(), 900);
+        QVERIFY2(scene.layer->clusterCount() > 0 && scene.layer->clusterCount() < 30,
+                 qPrintable(QString::number(scene.layer->clusterCount())));
+        for (int row : {100, 200}) {
+            const RobotState &r = robots[static_cast<std::size_t>(row)];
+            const QPointF at = scene.map->mapToItemPoint(r.latDeg, r.lonDeg);
+            QVERIFY(near(scene.layer->drawnPosition(row), at));
+            QCOMPARE(scene.layer->rowAt(at.x(), at.y()), row);
+        }
+        // A robot inside a disc is drawn at the disc's centre and is not picked on its own.
+        const QPointF disc = scene.layer->drawnPosition(465);
+        QVERIFY(scene.layer->clusterSizeAt(disc.x(), disc.y()) > RobotLayer::kClusterMinimum);
+        QCOMPARE(scene.layer->clusterSizeAt(3, 3), 0);
+
+        scene.map->panBy(7, 3);
+        QVERIFY(scene.frame());
+        QVERIFY(near(scene.layer->drawnPosition(465), disc + QPointF(7, 3)));
+
+        // Close up, every robot is itself again; and aggregation can be turned off.
+        const QPointF p = scene.map->mapToItemPoint(robots[465].latDeg, robots[465].lonDeg);
+        scene.map->zoomAround(p.x(), p.y(), 18 - scene.map->zoom());
+        QVERIFY(scene.frame());
+        QCOMPARE(scene.layer->clusterCount(), 0);
+        QCOMPARE(scene.layer->rowAt(p.x(), p.y()), 465);
+        scene.map->zoomAround(p.x(), p.y(), -4);
+        QVERIFY(scene.frame());
+        QVERIFY(scene.layer->clusterCount() > 0);
+        scene.layer->setClusterZoom(0);
+        QVERIFY(scene.frame());
+        QCOMPARE(scene.layer->clusterCount(), 0);
+        QCOMPARE(scene.layer->drawnCount(), 900);
+    }
+
+    // When a crowd is mostly faulted, its faulted robots get a disc of their own rather than hundreds
+    // of overlapping markers.
+    void manyFaultsAggregateToo()
+    {
+        Scene scene;
+        std::vector<RobotState> robots = fleetOf(400, 20);
+        for (RobotState &r : robots)
+            r.mode = Mode::Fault;
+        scene.model.applySnapshot(snapshotOf(robots), kNowMs);
+        scene.map->setView(robots[210].latDeg, robots[210].lonDeg, 14);
+        QVERIFY(scene.frame());
+        QVERIFY(scene.layer->clusterCount() > 0);
+        const QPointF disc = scene.layer->drawnPosition(210);
+        QVERIFY(scene.layer->clusterSizeAt(disc.x(), disc.y()) > RobotLayer::kWarningClusterMinimum);
+    }
+
+    // In MapPane, a tap on a disc zooms in two levels around it and selects nothing.
+    void tapOnDiscZoomsIn()
+    {
+        RobotModel model;
+        std::vector<RobotState> robots = fleetOf(400, 20);
+        for (RobotState &r : robots)
+            r.mode = Mode::Delivering;
+        model.applySnapshot(snapshotOf(robots), kNowMs);
+        QQuickWindow window;
+        window.resize(800, 600);
+        QQmlEngine engine;
+        engine.addImportPath(QStringLiteral("qrc:/qt/qml"));
+        QQmlComponent component(&engine);
+        component.setData(QByteArrayLiteral("import QtQuick 2.15\nimport Fleetdeck.Map 1.0\n"
+                                            "MapPane { width: 800; height: 600 }\n"),
+                          QUrl(QStringLiteral("qrc:/test/Pane.qml")));
+        std::unique_ptr<QObject> object(
+            component.createWithInitialProperties({{QStringLiteral("model"), QVariant::fromValue(&model)}}));
+        QVERIFY2(object, qPrintable(component.errorString()));
+        auto *pane = qobject_cast<QQuickItem *>(object.get());
+        pane->setParentItem(window.contentItem());
+        window.show();
+        auto *map = pane->property("view").value<MapView *>();
+        auto *layer = pane->property("robots").value<RobotLayer *>();
+        map->setView(robots[210].latDeg, robots[210].lonDeg, 14);
+        QVERIFY(QSignalSpy(layer, &RobotLayer::frameDrawn).wait(5000));
+        const QPointF disc = layer->drawnPosition(210);
+        QVERIFY(layer->clusterSizeAt(disc.x(), disc.y()) > 0);
+        QSignalSpy selected(pane, SIGNAL(robotSelected(int)));
+        QTest::mouseClick(&window, Qt::LeftButton, {}, disc.toPoint());
+        QTRY_COMPARE(map->zoom(), 16.0);
+        QCOMPARE(selected.count(), 0);
+    }
+
     void rebuildCost_data()
     {
         QTest::addColumn<int>("count");

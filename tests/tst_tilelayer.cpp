@@ -184,7 +184,8 @@ struct Scene {
 
 bool sameColor(const QColor &a, const QColor &b)
 {
-    return std::abs(a.red() - b.red()) <= 2 && std::abs(a.green() - b.green()) <= 2 && std::abs(a.blue() - b.blue()) <= 2;
+    return std::abs(a.red() - b.red()) <= 2 && std::abs(a.green() - b.green()) <= 2
+        && std::abs(a.blue() - b.blue()) <= 2;
 }
 
 }  // namespace
@@ -253,7 +254,8 @@ private Q_SLOTS:
     void defaultUserAgentNamesTheApplication()
     {
         const QString agent = TileLayer::defaultUserAgent();
-        QVERIFY2(agent.startsWith(QStringLiteral("fleetdeck/%1 (").arg(QStringLiteral(FLEETDECK_VERSION))), qPrintable(agent));
+        QVERIFY2(agent.startsWith(QStringLiteral("fleetdeck/%1 (").arg(QStringLiteral(FLEETDECK_VERSION))),
+                 qPrintable(agent));
         QVERIFY2(agent.endsWith(QStringLiteral("operations console)")), qPrintable(agent));
         TileLayer layer;
         QCOMPARE(layer.userAgent(), agent);
@@ -280,7 +282,8 @@ private Q_SLOTS:
         // Each tile's image where that tile is, a few pixels in from the corners too.
         const QImage frame = scene.window.grabWindow();
         for (QPointF p : {QPointF(320, 240), QPointF(3, 3), QPointF(636, 476), QPointF(100, 400)})
-            QVERIFY2(sameColor(scene.drawnAt(frame, p), scene.tileColorAt(p)), qPrintable(QStringLiteral("at %1,%2").arg(p.x()).arg(p.y())));
+            QVERIFY2(sameColor(scene.drawnAt(frame, p), scene.tileColorAt(p)),
+                     qPrintable(QStringLiteral("at %1,%2").arg(p.x()).arg(p.y())));
 
         // Away and back: only the new tiles are fetched, the first ones are still in memory.
         scene.map->panBy(-640, 0);
@@ -314,7 +317,8 @@ private Q_SLOTS:
         QCOMPARE(scene.layer->loadedTileCount(), 0);
         QVERIFY(!scene.layer->isCovered());
         const QPoint parent = TileLayer::tileAt(there.latitude, there.longitude, 15);
-        QVERIFY(sameColor(scene.drawnAt(scene.window.grabWindow(), probe), TileServer::colorOf(15, parent.x(), parent.y())));
+        QVERIFY(sameColor(scene.drawnAt(scene.window.grabWindow(), probe),
+                          TileServer::colorOf(15, parent.x(), parent.y())));
 
         server.release();
         QTRY_VERIFY_WITH_TIMEOUT(scene.layer->isCovered(), 10000);

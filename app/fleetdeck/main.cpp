@@ -59,6 +59,12 @@ int main(int argc, char *argv[])
                                          QStringLiteral("theme"), QStringLiteral("dark"));
     const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1600x1000)."),
                                         QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+    const QCommandLineOption tilesOption(QStringLiteral("tiles"),
+                                         QStringLiteral("XYZ raster tiles under the robots, e.g. https://tiles.example/{z}/{x}/{y}.png (default: the offline vector map)."),
+                                         QStringLiteral("url-template"));
+    const QCommandLineOption tileAttributionOption(QStringLiteral("tile-attribution"),
+                                                   QStringLiteral("Attribution the tile provider requires; shown on the map at all times."),
+                                                   QStringLiteral("text"));
     const QCommandLineOption screenshotOption(QStringLiteral("screenshot"),
                                               QStringLiteral("Write a PNG of the window once robots are drawn, then exit."),
                                               QStringLiteral("file"));
@@ -70,7 +76,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
-                       themeOption, sizeOption, screenshotOption, settleOption});
+                       themeOption, sizeOption, tilesOption, tileAttributionOption, screenshotOption, settleOption});
     parser.process(app);
 
     const QUrl backendUrl(parser.value(backendOption));
@@ -115,6 +121,15 @@ int main(int argc, char *argv[])
         startup.insert(QStringLiteral("zoom"), zoom);
     }
     startup.insert(QStringLiteral("followSelected"), parser.isSet(followOption));
+    if (parser.isSet(tilesOption)) {
+        const QString tiles = parser.value(tilesOption);
+        if (!tiles.contains(QLatin1String("{z}")) || !tiles.contains(QLatin1String("{x}")) || !tiles.contains(QLatin1String("{y}")))
+            return fail(QStringLiteral("--tiles \"%1\": expected a URL template with {z}, {x} and {y}").arg(tiles));
+        if (!parser.isSet(tileAttributionOption))
+            return fail(QStringLiteral("--tiles needs --tile-attribution: tile providers require their credit on the map"));
+        startup.insert(QStringLiteral("tileUrlTemplate"), tiles);
+        startup.insert(QStringLiteral("tileAttribution"), parser.value(tileAttributionOption));
+    }
 
     SystemClock clock;
     WebSocketTransport transport;

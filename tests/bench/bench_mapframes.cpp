@@ -12,6 +12,7 @@
 
 #include "benchsupport.h"
 #include "codec.h"
+#include "geo.h"
 #include "maptypes.h"
 #include "mapview.h"
 #include "robotlayer.h"
@@ -33,7 +34,6 @@
 #include <QQuickItem>
 #include <QQuickView>
 #include <QTimer>
-#include <QQmlProperty>
 
 #include <atomic>
 #include <chrono>
@@ -165,16 +165,13 @@ public:
             r.headingDeg = std::fmod(r.headingDeg + turn(m_random) + 360.0f, 360.0f);
             // Still robots report too: their heading jitters, their position stays.
             const double metres = r.speedMps * kTickMs * kTicksPerFix / 1000.0;
-            const double rad = r.headingDeg * 3.14159265358979323846 / 180.0;
-            double lat = r.latDeg + metres * std::cos(rad) / 111'320.0;
-            double lon = r.lonDeg + metres * std::sin(rad) / (111'320.0 * std::cos(r.latDeg * 3.14159265358979323846 / 180.0));
-            if (lat < m_bounds.top() || lat > m_bounds.bottom() || lon < m_bounds.left() || lon > m_bounds.right()) {
+            const geo::LatLon next = geo::offset({r.latDeg, r.lonDeg}, r.headingDeg, metres);
+            if (m_bounds.contains(next.lonDeg, next.latDeg)) {
+                r.latDeg = next.latDeg;
+                r.lonDeg = next.lonDeg;
+            } else {
                 r.headingDeg = std::fmod(r.headingDeg + 180.0f, 360.0f);
-                lat = r.latDeg;
-                lon = r.lonDeg;
             }
-            r.latDeg = lat;
-            r.lonDeg = lon;
             codec::writeRobotState(r, static_cast<std::uint32_t>(i), FieldGroup::Position, delta.add_robots());
         }
         return delta;
@@ -238,7 +235,7 @@ void waitMs(int ms)
 int runConfiguration(const QString &kind, int count, int seconds, const QString &screenshotDir)
 {
     registerMapTypes();
-    const QByteArray prefix = (kind == QLatin1String("delegates") ? QByteArray("delegates") : kind.toUtf8());
+    const QByteArray prefix = kind.toUtf8();
     const QByteArray suffix = "_robots" + QByteArray::number(count);
 
     QQuickView view;
@@ -314,9 +311,6 @@ int runConfiguration(const QString &kind, int count, int seconds, const QString 
             tickMs.push_back(double(timer.nsecsElapsed()) / 1e6);
     });
     ticker.start();
-    if (qEnvironmentVariableIsSet("LAYERBASE")) QQmlProperty(basemap, QStringLiteral("layer.enabled")).write(true);
-    if (qEnvironmentVariableIsSet("HIDEBASE")) basemap->setProperty("visible", false);
-    if (qEnvironmentVariableIsSet("HIDEROBOTS")) layer->setVisible(false);
     waitMs(kWarmUpMs);
 
     measuring = true;

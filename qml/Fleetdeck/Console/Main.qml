@@ -68,6 +68,8 @@ ApplicationWindow {
             selectedRow: root.selection.row
             theme: root.style.dark ? "dark" : "light"
             followSelected: internal.follow
+            tileUrlTemplate: root.startup.tileUrlTemplate !== undefined ? root.startup.tileUrlTemplate : ""
+            tileAttribution: root.startup.tileAttribution !== undefined ? root.startup.tileAttribution : ""
             onFollowCancelled: internal.follow = false
             onRobotSelected: function(row) { root.selection.selectRow(row) }
             focus: true

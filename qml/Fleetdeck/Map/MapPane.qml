@@ -88,22 +88,34 @@ Item {
         minZoom: 12
         maxZoom: 20
 
-        BasemapLayer {
-            id: basemapLayer
+        // The ground changes only with the view. While the view holds still it is drawn once into a
+        // texture that each frame copies: with gliding robots, a software rasterizer then spends less
+        // per frame than on drawing the streets again (llvmpipe, 10,000 robots, ms of CPU per frame:
+        // 21 instead of 25 for the whole city, 24 instead of 34 at zoom 15 where footpaths show, the
+        // same at street level). Not while a drag, a pinch or following a robot changes the view every
+        // frame: the texture would be drawn and copied each time.
+        Item {
+            id: ground
             anchors.fill: parent
-            map: mapView
-            theme: root.theme
-            // Under a full cover of tiles it would only cost time; it shows where tiles are missing.
-            visible: !(tileLayer.visible && tileLayer.covered)
-            onStatusChanged: internal.fitIfUnset()
-        }
+            layer.enabled: !dragHandler.active && !pinchHandler.active && !robotLayer.followSelected
 
-        TileLayer {
-            id: tileLayer
-            anchors.fill: parent
-            map: mapView
-            urlTemplate: root.tileUrlTemplate
-            visible: root.tileUrlTemplate !== ""
+            BasemapLayer {
+                id: basemapLayer
+                anchors.fill: parent
+                map: mapView
+                theme: root.theme
+                // Under a full cover of tiles it would only cost time; it shows where tiles are missing.
+                visible: !(tileLayer.visible && tileLayer.covered)
+                onStatusChanged: internal.fitIfUnset()
+            }
+
+            TileLayer {
+                id: tileLayer
+                anchors.fill: parent
+                map: mapView
+                urlTemplate: root.tileUrlTemplate
+                visible: root.tileUrlTemplate !== ""
+            }
         }
 
         RobotLayer {

@@ -1,9 +1,14 @@
 #include "robotlayer.h"
 
+#include "basemaplayer.h"
+#include "clusteratlas.h"
 #include "geo.h"
 #include "modepalette.h"
 
+#include <QQuickWindow>
 #include <QSGGeometryNode>
+#include <QSGTexture>
+#include <QSGTextureMaterial>
 #include <QSGVertexColorMaterial>
 
 #include <algorithm>
@@ -34,29 +39,35 @@ bool isLightTheme(const QString &theme)
     return theme == QLatin1String("light");
 }
 
+QColor withAlpha(QColor c, qreal alpha)
+{
+    c.setAlphaF(alpha);
+    return c;
+}
+
 // Fill colour by mode and freshness: stale robots lose most of their hue, lost ones turn grey and
 // translucent but stay on the map.
-Rgba fillColor(Mode mode, Freshness freshness, bool light)
+QColor fillColor(Mode mode, Freshness freshness, bool light)
 {
     const QColor base = modePaletteColor(mode);
     switch (freshness) {
     case Freshness::Stale: {
         const int grey = qGray(base.rgb());
         const auto mix = [grey](int c) { return (c * 35 + grey * 65) / 100; };
-        return premultiplied(QColor(mix(base.red()), mix(base.green()), mix(base.blue())), 0.9);
+        return withAlpha(QColor(mix(base.red()), mix(base.green()), mix(base.blue())), 0.9);
     }
     case Freshness::Lost:
-        return light ? premultiplied(QColor(0x4b, 0x50, 0x58), 0.6) : premultiplied(QColor(0x5b, 0x62, 0x6c), 0.7);
+        return light ? withAlpha(QColor(0x4b, 0x50, 0x58), 0.6) : withAlpha(QColor(0x5b, 0x62, 0x6c), 0.7);
     case Freshness::Live:
     case Freshness::Unspecified: break;
     }
-    return premultiplied(base);
+    return base;
 }
 
-Rgba outlineColor(Freshness freshness, bool light)
+QColor outlineColor(Freshness freshness, bool light)
 {
     const QColor c = light ? QColor(0x1c, 0x21, 0x28) : QColor(0x05, 0x07, 0x0a);
-    return premultiplied(c, freshness == Freshness::Lost ? 0.5 : 0.9);
+    return withAlpha(c, freshness == Freshness::Lost ? 0.5 : 0.9);
 }
 
 bool hasWarningMark(Mode mode)
@@ -81,77 +92,20 @@ bool needsAttention(Mode mode, Freshness freshness)
 // Per-cluster tallies: members by mode, then by freshness.
 constexpr int kTallyWidth = kModeCount + 4;
 
-// A disc is a fan of this many triangles inside an outline ring of as many quads. A ring rather than
-// a larger disc beneath: software rasterizers pay for every pixel blended, twice where discs overlap.
-constexpr int kDiscSegments = 24;
-constexpr int kDiscVertices = 3 * kDiscSegments + 6 * kDiscSegments;
+// The atlas has a disc per mode and freshness (live, stale, lost): kind = mode * 3 + that.
+constexpr int kFreshnessKinds = 3;
 
-// Unit circle points of the disc's segments, computed once instead of per disc per frame.
-const std::array<std::pair<float, float>, kDiscSegments + 1> &discCircle()
+int discKind(int mode, Freshness freshness)
 {
-    static const auto circle = [] {
-        std::array<std::pair<float, float>, kDiscSegments + 1> points{};
-        for (int k = 0; k <= kDiscSegments; ++k) {
-            const double a = 2 * 3.14159265358979323846 * k / kDiscSegments;
-            points[static_cast<std::size_t>(k)] = {static_cast<float>(std::cos(a)), static_cast<float>(std::sin(a))};
-        }
-        return points;
-    }();
-    return circle;
+    const int f = freshness == Freshness::Stale ? 1 : freshness == Freshness::Lost ? 2 : 0;
+    return mode * kFreshnessKinds + f;
 }
 
 // Disc radius by member count: grows with the logarithm, so tens and thousands both fit a cell.
 float discRadius(int count, qreal cellPx)
 {
     const double r = 7.0 + 3.0 * std::log2(static_cast<double>(count) / (RobotLayer::kClusterMinimum + 1));
-    return static_cast<float>(std::clamp(r, 7.0, cellPx / 2));
-}
-
-// Count labels in a 3x5 pixel font drawn as quads in the same geometry (text nodes would add one
-// node and one batch per disc). Rows top down; bit 4 is the left column, 1 the right.
-constexpr std::uint8_t kGlyphs[11][5] = {
-    {7, 5, 5, 5, 7}, {2, 6, 2, 2, 7}, {7, 1, 7, 4, 7}, {7, 1, 7, 1, 7}, {5, 5, 7, 1, 1}, {7, 4, 7, 1, 7},
-    {7, 4, 7, 5, 7}, {7, 1, 1, 1, 1}, {7, 5, 7, 5, 7}, {7, 5, 7, 1, 7},
-    {4, 5, 6, 5, 5},  // k
-};
-constexpr int kGlyphK = 10;
-constexpr float kFontPx = 2.0f;                 // one font cell
-constexpr float kGlyphAdvance = 4 * kFontPx;    // three cells and a gap
-
-// Horizontal runs of lit cells in a glyph row: 5 (x.x) has two, 0 none, the others one.
-int runsIn(std::uint8_t bits)
-{
-    return bits == 5 ? 2 : bits == 0 ? 0 : 1;
-}
-
-// The glyphs of a count: up to four digits, then thousands with a k ("12k").
-int labelGlyphs(int count, std::array<int, 6> *glyphs)
-{
-    int n = 0;
-    const bool thousands = count > 9999;
-    int value = thousands ? count / 1000 : count;
-    std::array<int, 6> reversed{};
-    do {
-        reversed[static_cast<std::size_t>(n++)] = value % 10;
-        value /= 10;
-    } while (value > 0 && n < 5);
-    for (int k = 0; k < n; ++k)
-        (*glyphs)[static_cast<std::size_t>(k)] = reversed[static_cast<std::size_t>(n - 1 - k)];
-    if (thousands)
-        (*glyphs)[static_cast<std::size_t>(n++)] = kGlyphK;
-    return n;
-}
-
-int labelVertices(int count)
-{
-    std::array<int, 6> glyphs{};
-    const int n = labelGlyphs(count, &glyphs);
-    int runs = 0;
-    for (int k = 0; k < n; ++k) {
-        for (std::uint8_t bits : kGlyphs[glyphs[static_cast<std::size_t>(k)]])
-            runs += runsIn(bits);
-    }
-    return 6 * runs;
+    return static_cast<float>(std::clamp(r, 7.0, cellPx / 2 - ClusterAtlas::kRingPx));
 }
 
 // Vertices of one robot's marker: arrow (two triangles) over its outline, plus a mark for faults;
@@ -191,6 +145,66 @@ void allocateVertices(QSGGeometryNode *node, int vertexCount)
                                                 : QSGNode::DirtyState(QSGNode::DirtyGeometry));
 }
 
+// Textured quads from the cluster atlas, whose texture it makes (on the render thread) and owns.
+class SpriteNode : public QSGGeometryNode
+{
+public:
+    SpriteNode()
+        : m_geometry(QSGGeometry::defaultAttributes_TexturedPoint2D(), 0)
+    {
+        m_geometry.setDrawingMode(QSGGeometry::DrawTriangles);
+        m_geometry.setVertexDataPattern(QSGGeometry::StreamPattern);
+        setGeometry(&m_geometry);
+        // Quads are placed on whole pixels at the atlas's scale.
+        m_material.setFiltering(QSGTexture::Nearest);
+        setMaterial(&m_material);
+        setFlag(QSGNode::OwnedByParent, true);
+    }
+    ~SpriteNode() override { delete m_texture; }
+
+    void setAtlas(const ClusterAtlas &atlas, int generation, QQuickWindow *window)
+    {
+        if (generation == m_generation)
+            return;
+        delete m_texture;
+        m_texture = window->createTextureFromImage(atlas.image());
+        m_material.setTexture(m_texture);
+        m_atlasSize = atlas.image().size();
+        m_generation = generation;
+        markDirty(QSGNode::DirtyMaterial);
+    }
+
+    // `quads` textured quads, written with quad().
+    void start(int quads)
+    {
+        allocateVertices(this, 6 * quads);
+        m_next = m_geometry.vertexDataAsTexturedPoint2D();
+    }
+    void quad(float x, float y, const QRect &source)
+    {
+        const float x1 = x + static_cast<float>(source.width());
+        const float y1 = y + static_cast<float>(source.height());
+        const float u0 = static_cast<float>(source.left()) / static_cast<float>(m_atlasSize.width());
+        const float v0 = static_cast<float>(source.top()) / static_cast<float>(m_atlasSize.height());
+        const float u1 = static_cast<float>(source.left() + source.width()) / static_cast<float>(m_atlasSize.width());
+        const float v1 = static_cast<float>(source.top() + source.height()) / static_cast<float>(m_atlasSize.height());
+        (m_next++)->set(x, y, u0, v0);
+        (m_next++)->set(x1, y, u1, v0);
+        (m_next++)->set(x1, y1, u1, v1);
+        (m_next++)->set(x, y, u0, v0);
+        (m_next++)->set(x1, y1, u1, v1);
+        (m_next++)->set(x, y1, u0, v1);
+    }
+
+private:
+    QSGGeometry m_geometry;
+    QSGTextureMaterial m_material;
+    QSGTexture *m_texture = nullptr;
+    QSize m_atlasSize;
+    int m_generation = -1;
+    QSGGeometry::TexturedPoint2D *m_next = nullptr;
+};
+
 struct Corner {
     float x;
     float y;
@@ -222,47 +236,6 @@ public:
     {
         quad({cx - half, cy - half, c}, {cx + half, cy - half, c}, {cx + half, cy + half, c}, {cx - half, cy + half, c});
     }
-    void rect(float x0, float y0, float x1, float y1, Rgba c)
-    {
-        quad({x0, y0, c}, {x1, y0, c}, {x1, y1, c}, {x0, y1, c});
-    }
-    // kDiscVertices vertices: a disc of `fill` ringed by `outline` from `inner` to `outer`.
-    void disc(float cx, float cy, float radius, Rgba fill, float inner, float outer, Rgba outline)
-    {
-        const auto &circle = discCircle();
-        for (int k = 0; k < kDiscSegments; ++k) {
-            const auto [c0, s0] = circle[static_cast<std::size_t>(k)];
-            const auto [c1, s1] = circle[static_cast<std::size_t>(k + 1)];
-            quad({cx + c0 * inner, cy + s0 * inner, outline}, {cx + c0 * outer, cy + s0 * outer, outline},
-                 {cx + c1 * outer, cy + s1 * outer, outline}, {cx + c1 * inner, cy + s1 * inner, outline});
-            triangle({cx, cy, fill}, {cx + c0 * radius, cy + s0 * radius, fill}, {cx + c1 * radius, cy + s1 * radius, fill});
-        }
-    }
-    // labelVertices(count) vertices, centred on (cx, cy).
-    void label(float cx, float cy, int count, Rgba c)
-    {
-        std::array<int, 6> glyphs{};
-        const int n = labelGlyphs(count, &glyphs);
-        // Whole pixels keep the strokes crisp.
-        const float left = std::round(cx - (n * kGlyphAdvance - kFontPx) / 2);
-        const float top = std::round(cy - 2.5f * kFontPx);
-        for (int k = 0; k < n; ++k) {
-            const float x = left + k * kGlyphAdvance;
-            for (int row = 0; row < 5; ++row) {
-                const std::uint8_t bits = kGlyphs[glyphs[static_cast<std::size_t>(k)]][row];
-                const float y0 = top + row * kFontPx;
-                const float y1 = y0 + kFontPx;
-                if (bits == 5) {
-                    rect(x, y0, x + kFontPx, y1, c);
-                    rect(x + 2 * kFontPx, y0, x + 3 * kFontPx, y1, c);
-                } else if (bits != 0) {
-                    const int first = (bits & 4) ? 0 : (bits & 2) ? 1 : 2;
-                    const int last = (bits & 1) ? 2 : (bits & 2) ? 1 : 0;
-                    rect(x + first * kFontPx, y0, x + (last + 1) * kFontPx, y1, c);
-                }
-            }
-        }
-    }
 
 private:
     void vertex(const Corner &p)
@@ -282,6 +255,7 @@ RobotLayer::RobotLayer(QQuickItem *parent)
     setFlag(ItemHasContents, true);
     setClip(true);
     m_clock.start();
+    polish();  // the cluster atlas
 }
 
 RobotLayer::~RobotLayer() = default;
@@ -348,6 +322,8 @@ void RobotLayer::setTheme(const QString &theme)
     if (m_theme == theme)
         return;
     m_theme = theme;
+    m_atlas.reset();
+    polish();
     update();
     Q_EMIT themeChanged();
 }
@@ -567,6 +543,31 @@ std::pair<float, float> RobotLayer::glideHeading(const Robot &robot, qint64 nowM
     return {s / length, c / length};
 }
 
+void RobotLayer::updatePolish()
+{
+    if (m_atlas)
+        return;
+    // Painted here, on the main thread, because it renders text.
+    const bool light = isLightTheme(m_theme);
+    const QColor ground = BasemapLayer::backgroundColor(m_theme);
+    std::vector<QColor> fills(static_cast<std::size_t>(kModeCount * kFreshnessKinds));
+    for (int m = 0; m < kModeCount; ++m) {
+        for (Freshness f : {Freshness::Live, Freshness::Stale, Freshness::Lost}) {
+            const QColor fill = fillColor(static_cast<Mode>(m), f, light);
+            const auto kind = static_cast<std::size_t>(discKind(m, f));
+            fills[kind] = fill;
+            // Dark figures on light discs, light ones on dark: as the disc looks over the land.
+            const qreal a = fill.alphaF();
+            const qreal grey = a * qGray(fill.rgb()) + (1 - a) * qGray(ground.rgb());
+            m_darkInk[kind] = grey > 120;
+        }
+    }
+    m_atlas = std::make_unique<const ClusterAtlas>(fills, outlineColor(Freshness::Live, light), QColor(0x05, 0x07, 0x0a),
+                                                   QColor(0xf5, 0xf8, 0xfc));
+    ++m_atlasGeneration;
+    update();
+}
+
 QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
 {
     QElapsedTimer timer;
@@ -576,12 +577,14 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
     if (!root) {
         root = new QSGNode;
         root->appendChildNode(makeColoredNode());  // trail
+        root->appendChildNode(new SpriteNode);     // discs and their counts
         root->appendChildNode(makeColoredNode());  // markers
         root->appendChildNode(makeColoredNode());  // selection ring
     }
     auto *trailNode = static_cast<QSGGeometryNode *>(root->childAtIndex(0));
-    auto *markerNode = static_cast<QSGGeometryNode *>(root->childAtIndex(1));
-    auto *ringNode = static_cast<QSGGeometryNode *>(root->childAtIndex(2));
+    auto *discNode = static_cast<SpriteNode *>(root->childAtIndex(1));
+    auto *markerNode = static_cast<QSGGeometryNode *>(root->childAtIndex(2));
+    auto *ringNode = static_cast<QSGGeometryNode *>(root->childAtIndex(3));
 
     const qint64 now = currentMs();
     const bool light = isLightTheme(m_theme);
@@ -613,59 +616,63 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
         }
     }
 
+    const int placedCount = static_cast<int>(m_drawn.size());
+    m_clusters.clear();
+    if (m_view.valid && m_view.zoom < m_clusterZoom && m_atlas)
+        aggregate();
+
+    // Discs, then all their counts over them, from the atlas: two triangles each.
+    if (m_atlas) {
+        discNode->setAtlas(*m_atlas, m_atlasGeneration, window());
+        std::array<int, 6> glyphs{};
+        int quads = static_cast<int>(m_clusters.size());
+        for (const Cluster &cluster : m_clusters)
+            quads += ClusterAtlas::glyphsOf(cluster.count, &glyphs);
+        discNode->start(quads);
+        for (const Cluster &cluster : m_clusters) {
+            const QRect disc = m_atlas->disc(cluster.kind, cluster.radiusIndex);
+            discNode->quad(std::round(cluster.x) - static_cast<float>(disc.width() / 2),
+                           std::round(cluster.y) - static_cast<float>(disc.height() / 2), disc);
+        }
+        for (const Cluster &cluster : m_clusters) {
+            const int n = ClusterAtlas::glyphsOf(cluster.count, &glyphs);
+            const bool dark = m_darkInk[static_cast<std::size_t>(cluster.kind)];
+            int width = 0;
+            for (int k = 0; k < n; ++k)
+                width += m_atlas->glyph(glyphs[static_cast<std::size_t>(k)], dark).width();
+            float x = std::round(cluster.x - static_cast<float>(width) / 2);
+            const float y = std::round(cluster.y - static_cast<float>(m_atlas->lineHeight()) / 2);
+            for (int k = 0; k < n; ++k) {
+                const QRect glyph = m_atlas->glyph(glyphs[static_cast<std::size_t>(k)], dark);
+                discNode->quad(x, y, glyph);
+                x += static_cast<float>(glyph.width());
+            }
+        }
+    }
+
     // Markers: one geometry, sized exactly, filled in one sweep.
     std::array<std::array<Rgba, 4>, kModeCount> fills;
     for (int m = 0; m < kModeCount; ++m) {
         for (int f = 0; f < 4; ++f)
             fills[static_cast<std::size_t>(m)][static_cast<std::size_t>(f)] =
-                fillColor(static_cast<Mode>(m), static_cast<Freshness>(f), light);
+                premultiplied(fillColor(static_cast<Mode>(m), static_cast<Freshness>(f), light));
     }
     auto fillOf = [&fills](const Robot &robot) {
         const auto m = std::min<std::size_t>(static_cast<std::size_t>(robot.mode), kModeCount - 1);
         const auto f = std::min<std::size_t>(static_cast<std::size_t>(robot.freshness), 3);
         return fills[m][f];
     };
-    const int placedCount = static_cast<int>(m_drawn.size());
-    std::vector<int> tallies;
-    m_clusters.clear();
-    if (m_view.valid && m_view.zoom < m_clusterZoom)
-        aggregate(&tallies);
-
     int vertexCount = 0;
-    for (const Cluster &cluster : m_clusters)
-        vertexCount += kDiscVertices + labelVertices(cluster.count);
     for (const Drawn &dr : m_drawn)
         vertexCount += verticesFor(detailed, hasWarningMark(m_robots[static_cast<std::size_t>(dr.row)].mode));
     allocateVertices(markerNode, vertexCount);
     QSGGeometry *markers = markerNode->geometry();
     {
         Writer w(markers);
-        // Discs under the robots drawn on their own; the ones of faulted robots come last (on top).
-        const Rgba discOutline = outlineColor(Freshness::Live, light);
-        for (std::size_t c = 0; c < m_clusters.size(); ++c) {
-            const Cluster &cluster = m_clusters[c];
-            const int *tally = &tallies[c * kTallyWidth];
-            const int mode = static_cast<int>(std::max_element(tally, tally + kModeCount) - tally);
-            const int *byFreshness = tally + kModeCount;
-            // Grey only when most of its robots are out of touch.
-            Freshness freshness = Freshness::Live;
-            if (2 * byFreshness[static_cast<int>(Freshness::Lost)] > cluster.count)
-                freshness = Freshness::Lost;
-            else if (2 * (byFreshness[static_cast<int>(Freshness::Lost)] + byFreshness[static_cast<int>(Freshness::Stale)]) > cluster.count)
-                freshness = Freshness::Stale;
-            const Rgba fill = fills[static_cast<std::size_t>(mode)][static_cast<std::size_t>(freshness)];
-            // The ring reaches under the disc's edge, where the polygons' chords leave slivers.
-            w.disc(cluster.x, cluster.y, cluster.radius, fill, cluster.radius - 1.0f, cluster.radius + 1.5f, discOutline);
-            // Dark figures on the light fills, light ones on grey.
-            const int luma = fill.a == 0 ? 0 : (fill.r * 299 + fill.g * 587 + fill.b * 114) * 255 / (1000 * fill.a);
-            const bool darkText = luma > 120;
-            w.label(cluster.x, cluster.y, cluster.count,
-                    darkText ? premultiplied(QColor(0x05, 0x07, 0x0a)) : premultiplied(QColor(0xf5, 0xf8, 0xfc)));
-        }
         const float size = static_cast<float>(m_markerSize);
         const float pipSize = std::max(5.0f, size * 0.55f);
-        const Rgba outlineLive = outlineColor(Freshness::Live, light);
-        const Rgba outlineLost = outlineColor(Freshness::Lost, light);
+        const Rgba outlineLive = premultiplied(outlineColor(Freshness::Live, light));
+        const Rgba outlineLost = premultiplied(outlineColor(Freshness::Lost, light));
         for (const Drawn &dr : m_drawn) {
             const Robot &robot = m_robots[static_cast<std::size_t>(dr.row)];
             const Rgba fill = fillOf(robot);
@@ -720,7 +727,7 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
         allocateVertices(ringNode, 2 * 6 * kRingSegments);
         Writer w(ring);
         const float radius = static_cast<float>(m_markerSize) * 0.8f + 4.0f;
-        const Rgba halo = outlineColor(Freshness::Live, light);
+        const Rgba halo = premultiplied(outlineColor(Freshness::Live, light));
         const Rgba accent = light ? premultiplied(QColor(0x0b, 0x57, 0xd0)) : premultiplied(QColor(0xf5, 0xf8, 0xfc));
         auto annulus = [&](float inner, float outer, Rgba c) {
             for (int k = 0; k < kRingSegments; ++k) {
@@ -779,7 +786,7 @@ QSGNode *RobotLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
     return root;
 }
 
-void RobotLayer::aggregate(std::vector<int> *tallies)
+void RobotLayer::aggregate()
 {
     // The grid is fixed to the Mercator plane at half-level zoom steps: panning moves cells with the
     // map instead of regrouping robots, and a smooth zoom regroups them twice per level.
@@ -802,8 +809,9 @@ void RobotLayer::aggregate(std::vector<int> *tallies)
         if (dr.row == m_selectedRow)
             continue;
         const Robot &robot = m_robots[static_cast<std::size_t>(dr.row)];
-        const int column = std::clamp(static_cast<int>(std::floor((dr.x + worldX) / cellPx) - firstColumn), 0, columns - 1);
-        const int row = std::clamp(static_cast<int>(std::floor((dr.y + worldY) / cellPx) - firstRow), 0, rows - 1);
+        const auto column = std::clamp(static_cast<int>(std::floor((dr.x + worldX) / cellPx) - firstColumn), 0,
+                                       columns - 1);
+        const auto row = std::clamp(static_cast<int>(std::floor((dr.y + worldY) / cellPx) - firstRow), 0, rows - 1);
         const int group = (row * columns + column) * 2 + (needsAttention(robot.mode, robot.freshness) ? 1 : 0);
         groupOf[i] = group;
         ++members[static_cast<std::size_t>(group)];
@@ -814,14 +822,15 @@ void RobotLayer::aggregate(std::vector<int> *tallies)
         for (std::size_t group = static_cast<std::size_t>(kind); group < members.size(); group += 2) {
             if (members[group] > minimum) {
                 clusterOfGroup[group] = static_cast<int>(m_clusters.size());
-                m_clusters.push_back({0, 0, 0, 0});
+                m_clusters.push_back({});
             }
         }
     }
     if (m_clusters.empty())
         return;
 
-    tallies->assign(m_clusters.size() * kTallyWidth, 0);
+    // Members by mode, then by freshness.
+    std::vector<int> tallies(m_clusters.size() * kTallyWidth, 0);
     std::vector<double> sums(m_clusters.size() * 2, 0.0);
     std::size_t kept = 0;
     for (std::size_t i = 0; i < m_drawn.size(); ++i) {
@@ -837,7 +846,7 @@ void RobotLayer::aggregate(std::vector<int> *tallies)
         ++m_clusters[c].count;
         sums[2 * c] += dr.x;
         sums[2 * c + 1] += dr.y;
-        int *tally = &(*tallies)[c * kTallyWidth];
+        int *tally = &tallies[c * kTallyWidth];
         ++tally[std::min<int>(static_cast<int>(robot.mode), kModeCount - 1)];
         ++tally[kModeCount + std::min<int>(static_cast<int>(robot.freshness), 3)];
         m_drawnIndexOfRow[static_cast<std::size_t>(dr.row)] = -2 - cluster;
@@ -847,7 +856,20 @@ void RobotLayer::aggregate(std::vector<int> *tallies)
         Cluster &cluster = m_clusters[c];
         cluster.x = static_cast<float>(sums[2 * c] / cluster.count);
         cluster.y = static_cast<float>(sums[2 * c + 1] / cluster.count);
-        cluster.radius = discRadius(cluster.count, cellPx);
+        cluster.radiusIndex = ClusterAtlas::radiusIndex(discRadius(cluster.count, cellPx));
+        cluster.radius = static_cast<float>(ClusterAtlas::kRadii[static_cast<std::size_t>(cluster.radiusIndex)]
+                                            + ClusterAtlas::kRingPx);
+        // The most common mode's colour; grey only when most of its robots are out of touch.
+        const int *tally = &tallies[c * kTallyWidth];
+        const int mode = static_cast<int>(std::max_element(tally, tally + kModeCount) - tally);
+        const int lost = tally[kModeCount + static_cast<int>(Freshness::Lost)];
+        const int stale = tally[kModeCount + static_cast<int>(Freshness::Stale)];
+        Freshness freshness = Freshness::Live;
+        if (2 * lost > cluster.count)
+            freshness = Freshness::Lost;
+        else if (2 * (lost + stale) > cluster.count)
+            freshness = Freshness::Stale;
+        cluster.kind = discKind(mode, freshness);
     }
 }
 
@@ -913,7 +935,7 @@ int RobotLayer::clusterSizeAt(qreal x, qreal y) const
     for (auto it = m_clusters.crbegin(); it != m_clusters.crend(); ++it) {
         const qreal dx = it->x - x;
         const qreal dy = it->y - y;
-        const qreal reach = it->radius + 1.5;
+        const qreal reach = it->radius;
         if (dx * dx + dy * dy <= reach * reach)
             return it->count;
     }

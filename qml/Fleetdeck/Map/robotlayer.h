@@ -10,10 +10,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
 namespace fleetdeck {
+
+class ClusterAtlas;
 
 // Every robot of a RobotModel in one scene-graph item: one vertex-coloured triangle list for all
 // markers (heading arrows over a dark outline; single-triangle pips below `detailZoom`), plus a ring
@@ -27,7 +30,8 @@ namespace fleetdeck {
 // disc at their centroid instead, sized by and labelled with the count, coloured by the most common
 // mode. Faulted and stuck robots stay individual above the discs (unless a cell has many of them, which
 // then get a disc of their own), as does the selected robot: what an operator acts on is never hidden
-// inside an aggregate.
+// inside an aggregate. Discs and figures are textured quads from a ClusterAtlas, in a node of their own.
+// A tap on a disc is the owner's to handle (MapPane zooms in): see clusterSizeAt().
 // Thread: main (updatePaintNode on the render thread, with the main thread blocked).
 class RobotLayer : public QQuickItem
 {
@@ -122,6 +126,7 @@ Q_SIGNALS:
 
 protected:
     void componentComplete() override;
+    void updatePolish() override;
     QSGNode *updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *data) override;
     void FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const QRectF &oldGeometry) override;
 
@@ -154,10 +159,12 @@ private:
     };
     // One disc of aggregated robots as drawn in the last frame.
     struct Cluster {
-        float x;
-        float y;
-        float radius;
-        int count;
+        float x = 0;
+        float y = 0;
+        float radius = 0;  // ring included
+        int count = 0;
+        int kind = 0;  // ClusterAtlas disc
+        int radiusIndex = 0;
     };
     struct ViewParams {
         QPointF center;
@@ -180,9 +187,8 @@ private:
     [[nodiscard]] static std::pair<float, float> glideHeading(const Robot &robot, qint64 nowMs);
     [[nodiscard]] static bool isGliding(const Robot &robot, qint64 nowMs);
     [[nodiscard]] QPointF toItem(QPointF mercator) const;
-    // Moves the robots of crowded cells from m_drawn into m_clusters (with their rows' member counts
-    // by mode and freshness in `tallies`, kModeCount + 4 per cluster).
-    void aggregate(std::vector<int> *tallies);
+    // Moves the robots of crowded cells from m_drawn into m_clusters.
+    void aggregate();
     void buildGrid();
 
     QPointer<MapView> m_map;
@@ -201,6 +207,10 @@ private:
     QElapsedTimer m_clock;
     const Clock *m_injectedClock = nullptr;
     std::vector<Robot> m_robots;
+    // Made on the main thread (updatePolish), read by updatePaintNode.
+    std::unique_ptr<const ClusterAtlas> m_atlas;
+    int m_atlasGeneration = 0;
+    std::array<bool, kModeCount * 3> m_darkInk{};  // per atlas disc kind: dark figures on it
     qint64 m_animatingUntilMs = 0;
     ViewParams m_view;
 

@@ -279,9 +279,9 @@ void TileLayer::ensureNetwork()
         return;
     m_network = new QNetworkAccessManager(this);
     auto *cache = new QNetworkDiskCache(m_network);
-    cache->setCacheDirectory(m_cacheDirectory.isEmpty()
-                                 ? QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/tiles")
-                                 : m_cacheDirectory);
+    const QString defaultDirectory =
+        QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + QStringLiteral("/tiles");
+    cache->setCacheDirectory(m_cacheDirectory.isEmpty() ? defaultDirectory : m_cacheDirectory);
     cache->setMaximumCacheSize(m_cacheMaximumBytes);
     m_network->setCache(cache);
 }
@@ -345,8 +345,8 @@ void TileLayer::updatePolish()
                         ancestor->second.usedInPass = m_pass;
                         const QSizeF part = QSizeF(ancestor->second.image.size()) / (1 << up);
                         const int mask = (1 << up) - 1;
-                        m_placed.push_back({target, ancestor->first,
-                                            QRectF(QPointF((wrapped & mask) * part.width(), (y & mask) * part.height()), part)});
+                        const QPointF corner((wrapped & mask) * part.width(), (y & mask) * part.height());
+                        m_placed.push_back({target, ancestor->first, QRectF(corner, part)});
                         break;
                     }
                 }
