@@ -6,6 +6,7 @@ Q_LOGGING_CATEGORY(lcServer, "fleetdeck.ws", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcSim, "fleetdeck.sim", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcClient, "fleetdeck.client", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcMap, "fleetdeck.map", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcTeleop, "fleetdeck.teleop", QtInfoMsg)
 
 namespace fleetdeck {
 
