@@ -10,6 +10,7 @@
 #include "robothistory.h"
 #include "robotselection.h"
 #include "screenshotter.h"
+#include "teleopcontroller.h"
 #include "websockettransport.h"
 
 #include <QApplication>
@@ -71,15 +72,23 @@ int main(int argc, char *argv[])
     const QCommandLineOption settleOption(QStringLiteral("screenshot-settle-ms"),
                                           QStringLiteral("Wait this long after robots are drawn before the screenshot (default 3000)."),
                                           QStringLiteral("ms"), QStringLiteral("3000"));
+    const QCommandLineOption operatorOption(QStringLiteral("operator"),
+                                            QStringLiteral("Who sits at this console, for leases and the audit trail (default: the login name)."),
+                                            QStringLiteral("name"), qEnvironmentVariable("USER"));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("fleetdeck operator console."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
-                       themeOption, sizeOption, tilesOption, tileAttributionOption, screenshotOption, settleOption});
+                       themeOption, sizeOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
+                       operatorOption});
     parser.process(app);
 
     const QUrl backendUrl(parser.value(backendOption));
+    const QString operatorName = parser.value(operatorOption).trimmed();
+    // Not fatal: watching needs no name (containers often have no $USER); the backend refuses control.
+    if (operatorName.isEmpty())
+        std::fprintf(stderr, "fleetdeck: no --operator and $USER is not set: this console can watch but not drive\n");
     if (parser.isSet(backendOption) && (!backendUrl.isValid() || (backendUrl.scheme() != QLatin1String("ws")
                                                                    && backendUrl.scheme() != QLatin1String("wss"))))
         return fail(QStringLiteral("--backend \"%1\": expected ws://host:port or wss://host:port").arg(parser.value(backendOption)));
@@ -134,6 +143,7 @@ int main(int argc, char *argv[])
     SystemClock clock;
     WebSocketTransport transport;
     FleetClient client(&transport, &clock);
+    client.setOperatorName(operatorName);
     FleetSummary summary(client.robots());
     QObject::connect(&client, &FleetClient::updated, &summary, &FleetSummary::recount);
     RobotSelection selection(client.robots());
@@ -145,6 +155,11 @@ int main(int argc, char *argv[])
         client.setFollowedRobot(parser.value(selectOption));
     }
     RobotHistory history(client.robots(), &selection, &clock);
+    // After the client, so destroyed before it; it acts on whichever robot the operator selects.
+    TeleopController teleop(&client, &clock);
+    teleop.setRobotId(selection.robotId());
+    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
+                     [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
 
     registerConsoleTypes();
     registerChartTypes();
@@ -158,6 +173,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("selection"), QVariant::fromValue(&selection)},
         {QStringLiteral("style"), QVariant::fromValue(&style)},
         {QStringLiteral("history"), QVariant::fromValue(&history)},
+        {QStringLiteral("teleop"), QVariant::fromValue(&teleop)},
         {QStringLiteral("startup"), startup},
         {QStringLiteral("width"), width},
         {QStringLiteral("height"), height},

@@ -3,6 +3,7 @@
 // runs the fleet simulator, so one command gives a living fleet.
 
 #include "clock.h"
+#include "codec.h"
 #include "embeddedkafka.h"
 #include "fleetserver.h"
 #include "fleetsimulator.h"
@@ -14,6 +15,7 @@
 #include "simulatorrunner.h"
 #include "streetgraph.h"
 #include "telemetryingest.h"
+#include "teleopservice.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -58,6 +60,9 @@ struct DaemonOptions {
                               QStringLiteral("n"), QStringLiteral("200")};
     QCommandLineOption seed{QStringLiteral("seed"), QStringLiteral("Simulator seed with --demo (default 1)."),
                             QStringLiteral("n"), QStringLiteral("1")};
+    QCommandLineOption admins{QStringLiteral("admins"),
+                              QStringLiteral("Operators (comma-separated names) who may take over leases. Until token authentication, names are as consoles state them."),
+                              QStringLiteral("names")};
     QCommandLineOption exitWithParent{QStringLiteral("exit-on-stdin-eof"),
                                       QStringLiteral("Shut down when standard input closes (used by the console's demo).")};
 };
@@ -83,7 +88,7 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     opts.kafka.addTo(&parser);
     parser.addOptions({opts.listen, opts.port, opts.tickMs, opts.staleMs, opts.lostMs, opts.partitions, opts.fromEnd,
-                       opts.replay, opts.logFormat, opts.demo, opts.robots, opts.seed, opts.exitWithParent});
+                       opts.replay, opts.logFormat, opts.demo, opts.robots, opts.seed, opts.admins, opts.exitWithParent});
     parser.process(app);
 
     QString error;
@@ -137,6 +142,7 @@ int main(int argc, char *argv[])
     serverSettings.tickIntervalMs = *tickMs;
     serverSettings.freshness.staleAfterMs = *staleMs;
     serverSettings.freshness.lostAfterMs = *lostMs;
+    serverSettings.adminOperators = parser.value(opts.admins).split(QLatin1Char(','), Qt::SkipEmptyParts);
     FleetServer server(serverSettings, &mailbox, &clock);
     if (!server.listen(listenAddress, static_cast<quint16>(*port), &error))
         return fail(error);
@@ -155,6 +161,12 @@ int main(int argc, char *argv[])
         qCInfo(lcServer) << "state rebuilt from recent telemetry:" << server.store().size() << "robots; ready";
         reportUpstream();
     });
+
+    TeleopService teleop(&server, &clock);
+    if (!teleop.start(kafkaSettings, &error))
+        return fail(error);
+    QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &teleop,
+                     &TeleopService::setCommandPathUp);
 
     server.addHttpRoute("/healthz", [](const HttpRequest &) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}}; });
     server.addHttpRoute("/readyz", [&ingest](const HttpRequest &) {
@@ -194,6 +206,7 @@ int main(int argc, char *argv[])
     std::fflush(stdout);
 
     const int code = QCoreApplication::exec();
+    teleop.stop(QStringLiteral("the backend is shutting down"));  // every driven robot is told to stop first
     server.closeAllSessions(QStringLiteral("the backend is shutting down"));
     QCoreApplication::processEvents();  // lets the goodbyes go out
     if (runner)

@@ -30,6 +30,8 @@ QMap<QString, QString> consumerProperties(const KafkaSettings &settings)
             // (bench_ingest). Memory stays bounded by queued.max.messages.kbytes.
             {QStringLiteral("queued.min.messages"), QStringLiteral("1000000")},
             {QStringLiteral("enable.partition.eof"), QStringLiteral("false")},
+            // Small requests must not wait for Nagle's algorithm: teleop commands and acks are tiny.
+            {QStringLiteral("socket.nagle.disable"), QStringLiteral("true")},
             {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},
         },
         settings);
@@ -40,6 +42,7 @@ QMap<QString, QString> producerProperties(const KafkaSettings &settings)
     return withOverrides(
         {
             {QStringLiteral("linger.ms"), QStringLiteral("5")},
+            {QStringLiteral("socket.nagle.disable"), QStringLiteral("true")},
             {QStringLiteral("queue.buffering.max.messages"), QStringLiteral("1000000")},
             {QStringLiteral("compression.type"), QStringLiteral("lz4")},
             {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},

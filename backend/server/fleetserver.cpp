@@ -2,6 +2,7 @@
 
 #include "codec.h"
 #include "prometheustext.h"
+#include "teleoprouter.h"
 
 #include <QElapsedTimer>
 
@@ -26,6 +27,9 @@ struct FleetServer::Session {
     qint64 pendingBytes = 0;  // handed to the socket, not yet written to the network
     QString peer;
     QString clientName;
+    quint64 id = 0;
+    QString operatorName;
+    teleop::Role role = teleop::Role::Viewer;
 
     // Subscription: the whole fleet, or full detail only inside a viewport and for followed robots.
     bool wholeFleet = true;
@@ -117,6 +121,7 @@ void FleetServer::onNewConnection()
     while (QWebSocket *socket = m_server->nextPendingConnection()) {
         auto session = std::make_unique<Session>();
         session->socket = socket;
+        session->id = m_nextSessionId++;
         session->connectedMs = session->lastReceivedMs = session->lastSentMs = m_clock->nowUnixMs();
         session->peer = socket->peerAddress().toString() + QLatin1Char(':') + QString::number(socket->peerPort());
         socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_settings.maxClientFrameBytes));
@@ -150,8 +155,11 @@ void FleetServer::removeSession(QWebSocket *socket)
         return;
     qCInfo(lcServer).noquote() << "console" << (*it)->peer << (*it)->clientName << "disconnected:"
                                << socket->closeReason();
+    const quint64 sessionId = (*it)->id;
     socket->deleteLater();
     m_sessions.erase(it);
+    if (m_teleop)
+        m_teleop->consoleGone(sessionId);  // its leases end and their robots are told to stop
     Q_EMIT sessionCountChanged(sessionCount());
 }
 
@@ -199,6 +207,11 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
     case fleet::v1::ClientMessage::kSubscribe:
         handleSubscribe(session, message);
         return;
+    case fleet::v1::ClientMessage::kAcquireLease:
+    case fleet::v1::ClientMessage::kReleaseLease:
+    case fleet::v1::ClientMessage::kTeleop:
+        handleTeleop(session, message);
+        return;
     case fleet::v1::ClientMessage::KIND_NOT_SET:
         return;
     }
@@ -214,6 +227,12 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
         return;
     }
     session->clientName = codec::toQString(hello.client_name()).left(80);
+    session->operatorName = codec::toQString(hello.operator_name()).left(64);
+    if (session->operatorName.isEmpty())
+        session->operatorName = session->peer;
+    session->role = hello.read_only() ? teleop::Role::Viewer
+        : m_settings.adminOperators.contains(session->operatorName) ? teleop::Role::Admin
+                                                                     : teleop::Role::Operator;
     fleet::v1::ServerMessage welcome;
     auto *w = welcome.mutable_welcome();
     w->set_protocol_version(fleet::v1::PROTOCOL_VERSION_1);
@@ -222,9 +241,55 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
     w->set_heartbeat_interval_ms(static_cast<std::uint32_t>(m_settings.heartbeatIntervalMs));
     w->set_stale_after_ms(static_cast<std::uint32_t>(m_settings.freshness.staleAfterMs));
     w->set_lost_after_ms(static_cast<std::uint32_t>(m_settings.freshness.lostAfterMs));
+    w->set_role(static_cast<fleet::v1::Role>(int(session->role) + 1));
+    w->set_lease_ttl_ms(static_cast<std::uint32_t>(m_settings.leaseTtlMs));
+    w->set_command_budget_ms(static_cast<std::uint32_t>(m_settings.commandBudgetMs));
     sendTo(session, codec::serialize(welcome));
     sendTo(session, encodeStatus());
     sendSnapshot(session);
+    if (m_teleop)
+        sendTo(session, codec::serialize(m_teleop->leaseTable()));
+}
+
+void FleetServer::setTeleopRouter(TeleopRouter *router)
+{
+    m_teleop = router;
+}
+
+void FleetServer::sendToConsole(quint64 sessionId, const fleet::v1::ServerMessage &message)
+{
+    for (const auto &session : m_sessions) {
+        if (session->id == sessionId && session->phase != Session::Phase::AwaitingHello) {
+            sendTo(session.get(), codec::serialize(message));
+            return;
+        }
+    }
+}
+
+void FleetServer::broadcastToConsoles(const fleet::v1::ServerMessage &message)
+{
+    const QByteArray bytes = codec::serialize(message);
+    for (const auto &session : m_sessions) {
+        if (session->phase != Session::Phase::AwaitingHello)
+            sendTo(session.get(), bytes);
+    }
+}
+
+void FleetServer::handleTeleop(Session *session, const fleet::v1::ClientMessage &message)
+{
+    if (!m_teleop) {
+        fleet::v1::ServerMessage refusal;
+        refusal.mutable_teleop_result()->set_reason("teleoperation is not enabled on this backend");
+        sendTo(session, codec::serialize(refusal));
+        return;
+    }
+    const TeleopRouter::Console console{session->id, session->operatorName, session->role};
+    switch (message.kind_case()) {
+    case fleet::v1::ClientMessage::kAcquireLease: m_teleop->acquire(console, message.acquire_lease()); break;
+    case fleet::v1::ClientMessage::kReleaseLease: m_teleop->release(console, message.release_lease()); break;
+    case fleet::v1::ClientMessage::kTeleop: m_teleop->command(console, message.teleop()); break;
+    default: break;
+    }
 }
 
 QByteArray FleetServer::encodeStatus() const
@@ -438,6 +503,8 @@ void FleetServer::tick()
         }
     }
     checkTimeouts(now);
+    if (m_teleop)
+        m_teleop->expireLeases();
     m_tickDuration.observe(double(elapsed.nsecsElapsed()) / 1e9);
     Q_EMIT ticked();
 }

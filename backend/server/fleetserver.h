@@ -10,6 +10,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QObject>
+#include <QStringList>
 #include <QTimer>
 
 #include <memory>
@@ -20,6 +21,7 @@ class QWebSocketServer;
 
 namespace fleet::v1 {
 class ClientMessage;
+class ServerMessage;
 }
 
 namespace fleetdeck {
@@ -45,6 +47,11 @@ public:
         qint64 maxClientFrameBytes = 64 << 10;
         FleetStore::FreshnessPolicy freshness;
         QString serverName = QStringLiteral("fleetdeckd");
+        // Operators named here may take over leases. Until token authentication exists (issue #9)
+        // the name comes from the console's Hello: trust it only on a network you trust.
+        QStringList adminOperators;
+        int leaseTtlMs = 3000;
+        int commandBudgetMs = 250;
     };
 
     struct Stats {
@@ -70,6 +77,12 @@ public:
     void addHttpRoute(const QByteArray &path, HttpFrontend::Route route);
     // Starts the periodic tick; tests may instead call tick() by hand with an injected clock.
     void startTicking();
+
+    // Routes consoles' lease and teleop requests; null: teleoperation is off and refused.
+    void setTeleopRouter(class TeleopRouter *router);
+    // Sent at once, not at the next tick: what teleoperation says cannot wait behind bulk deltas.
+    void sendToConsole(quint64 sessionId, const fleet::v1::ServerMessage &message);
+    void broadcastToConsoles(const fleet::v1::ServerMessage &message);
 
     // What the backend depends on, as consoles should show it; sent to every console when it changes.
     void setUpstreamStatus(bool kafkaReachable, bool stateRebuilt);
@@ -103,6 +116,7 @@ private:
     void onBinaryMessage(Session *session, const QByteArray &bytes);
     void handleHello(Session *session, const fleet::v1::ClientMessage &message);
     void handleSubscribe(Session *session, const fleet::v1::ClientMessage &message);
+    void handleTeleop(Session *session, const fleet::v1::ClientMessage &message);
     // One delta for a session that watches a viewport, assembled from entries encoded once per tick.
     [[nodiscard]] QByteArray assembleFilteredDelta(const Session &session, const QByteArray &header,
                                                    const std::vector<FleetStore::Change> &changes,
@@ -127,6 +141,8 @@ private:
     std::vector<std::unique_ptr<Session>> m_sessions;
     QTimer m_tickTimer;
     quint64 m_sequence = 0;
+    class TeleopRouter *m_teleop = nullptr;
+    quint64 m_nextSessionId = 1;
     bool m_kafkaReachable = true;
     bool m_stateRebuilt = true;
     QByteArray m_snapshotBytes;  // encoded at m_snapshotSequence, reused by clients joining in one tick

@@ -103,16 +103,18 @@ CommandGate::Decision CommandGate::decide(const Request &request)
     }
 
     Link &link = linkFor(request.leaseId);
+    const std::int64_t roundTripMs =
+        now - link.roundTripReportedUnixMs <= m_config.roundTripMaxAgeMs ? link.roundTripMs : -1;
     double linear = 0;
     double angular = 0;
     Decision decision;
     if (request.kind == Kind::Drive) {
         if (!std::isfinite(request.linearMps) || !std::isfinite(request.angularDps))
             return refuse(Refusal::Invalid, QStringLiteral("drive speeds must be finite"));
-        if (link.roundTripMs > m_config.hardRoundTripMs) {
+        if (roundTripMs > m_config.hardRoundTripMs) {
             return refuse(Refusal::LatencyTooHigh,
                           QStringLiteral("round trip %1 ms is over %2 ms: driving refused, stopping allowed")
-                              .arg(link.roundTripMs)
+                              .arg(roundTripMs)
                               .arg(m_config.hardRoundTripMs));
         }
 
@@ -126,9 +128,9 @@ CommandGate::Decision CommandGate::decide(const Request &request)
         if (angular != request.angularDps)
             notes << QStringLiteral("angular %1 limited to %2").arg(degrees(request.angularDps), degrees(angular));
 
-        if (link.roundTripMs > m_config.softRoundTripMs) {
+        if (roundTripMs > m_config.softRoundTripMs) {
             const double span = double(m_config.hardRoundTripMs - m_config.softRoundTripMs);
-            const double over = double(link.roundTripMs - m_config.softRoundTripMs);
+            const double over = double(roundTripMs - m_config.softRoundTripMs);
             const double scale =
                 span > 0 ? 1.0 - (1.0 - m_config.scaleAtHardRoundTrip) * std::min(over / span, 1.0)
                          : m_config.scaleAtHardRoundTrip;
@@ -136,7 +138,7 @@ CommandGate::Decision CommandGate::decide(const Request &request)
                 linear *= scale;
                 notes << QStringLiteral("linear scaled to %1 % for a %2 ms round trip")
                              .arg(std::lround(scale * 100))
-                             .arg(link.roundTripMs);
+                             .arg(roundTripMs);
             }
         }
         decision.limited = !notes.isEmpty();
@@ -169,7 +171,9 @@ bool CommandGate::reportRoundTrip(const QString &leaseId, std::int64_t roundTrip
 {
     if (roundTripMs < 0 || !m_leases.find(leaseId))
         return false;
-    linkFor(leaseId).roundTripMs = roundTripMs;
+    Link &link = linkFor(leaseId);
+    link.roundTripMs = roundTripMs;
+    link.roundTripReportedUnixMs = m_clock.nowUnixMs();
     return true;
 }
 

@@ -26,6 +26,9 @@ struct CommandGateConfig {
     std::int64_t softRoundTripMs = 150;  // above this, linear speed is scaled down...
     std::int64_t hardRoundTripMs = 400;  // ...to `scaleAtHardRoundTrip` here; above this, no driving
     double scaleAtHardRoundTrip = 0.3;
+    // A refused drive gets no ack, so no new measurement: an old one would lock the operator out for
+    // good. Past this age it no longer speaks for the link (the robot's deadline and deadman still do).
+    std::int64_t roundTripMaxAgeMs = 1000;
     SpeedLimits defaultLimits;  // for robots of no class or an unknown one
     QHash<QString, SpeedLimits> limitsByClass;
 };
@@ -112,6 +115,7 @@ private:
         std::int64_t milliTokens = 0;  // integers, so that refilling is exact
         std::int64_t refilledUnixMs = 0;
         std::int64_t roundTripMs = -1;  // none reported yet
+        std::int64_t roundTripReportedUnixMs = 0;
     };
 
     [[nodiscard]] Link &linkFor(const QString &leaseId);

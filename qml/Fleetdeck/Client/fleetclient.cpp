@@ -134,6 +134,13 @@ void FleetClient::send(const google::protobuf::MessageLite &message)
     m_transport->sendBinary(codec::serialize(message));
 }
 
+bool FleetClient::sendClientMessage(const fleet::v1::ClientMessage &message)
+{
+    if (m_state != ConnectionState::Live)
+        return false;
+    return m_transport->sendBinary(codec::serialize(message));
+}
+
 void FleetClient::onOpened()
 {
     m_lastReceivedMs = m_clock->nowUnixMs();
@@ -143,6 +150,8 @@ void FleetClient::onOpened()
     h->set_protocol_version(fleet::v1::PROTOCOL_VERSION_1);
     h->set_client_name(codec::toStd(QCoreApplication::applicationName() + QLatin1Char(' ')
                                     + QCoreApplication::applicationVersion()));
+    h->set_operator_name(codec::toStd(m_operatorName));
+    h->set_read_only(m_readOnly);
     send(hello);
     m_heartbeatTimer.start(m_heartbeatIntervalMs);
 }
@@ -230,6 +239,9 @@ void FleetClient::onMessage(const QByteArray &bytes)
         m_heartbeatIntervalMs = std::max(200, static_cast<int>(w.heartbeat_interval_ms()));
         m_staleAfterMs = static_cast<int>(w.stale_after_ms());
         m_lostAfterMs = static_cast<int>(w.lost_after_ms());
+        m_role = static_cast<int>(w.role());
+        m_leaseTtlMs = static_cast<int>(w.lease_ttl_ms());
+        m_commandBudgetMs = static_cast<int>(w.command_budget_ms());
         m_heartbeatTimer.start(m_heartbeatIntervalMs);
         Q_EMIT stateChanged();
         return;
@@ -293,6 +305,13 @@ void FleetClient::onMessage(const QByteArray &bytes)
         }
         return;
     }
+    case fleet::v1::ServerMessage::kLeaseTable:
+    case fleet::v1::ServerMessage::kLeaseResult:
+    case fleet::v1::ServerMessage::kTeleopResult:
+    case fleet::v1::ServerMessage::kTeleopAck:
+        if (m_teleopHandler)
+            m_teleopHandler(message);
+        return;
     case fleet::v1::ServerMessage::kHeartbeat:
         return;
     case fleet::v1::ServerMessage::kGoodbye:

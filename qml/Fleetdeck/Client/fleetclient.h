@@ -8,8 +8,15 @@
 #include <QTimer>
 #include <QUrl>
 
+#include <functional>
+
 namespace google::protobuf {
 class MessageLite;
+}
+
+namespace fleet::v1 {
+class ClientMessage;
+class ServerMessage;
 }
 
 namespace fleetdeck {
@@ -68,6 +75,21 @@ public:
     // The robot whose every change this console wants wherever it is (the selected one), or "".
     Q_INVOKABLE void setFollowedRobot(const QString &robotId);
     [[nodiscard]] bool watchesWholeFleet() const { return m_wholeFleet; }
+
+    // For the teleoperation controller: sends one message on the live session (false when not live),
+    // and hands on the teleop kinds of server message (lease table and results, command verdicts, acks).
+    bool sendClientMessage(const fleet::v1::ClientMessage &message);
+    void setTeleopHandler(std::function<void(const fleet::v1::ServerMessage &)> handler)
+    {
+        m_teleopHandler = std::move(handler);
+    }
+    // From the Welcome: the role the backend granted, the lease lifetime and the command budget.
+    [[nodiscard]] int role() const { return m_role; }
+    [[nodiscard]] int leaseTtlMs() const { return m_leaseTtlMs; }
+    [[nodiscard]] int commandBudgetMs() const { return m_commandBudgetMs; }
+    // Who sits at this console (Hello.operator_name); set before connecting.
+    void setOperatorName(const QString &name) { m_operatorName = name; }
+    void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
 
     [[nodiscard]] ConnectionState state() const { return m_state; }
     [[nodiscard]] QString stateText() const;
@@ -128,6 +150,12 @@ private:
     double m_viewport[4] = {0, 0, 0, 0};  // south, west, north, east
     QString m_followedRobotId;
     QString m_upstreamProblem;
+    QString m_operatorName;
+    bool m_readOnly = false;
+    int m_role = 0;
+    int m_leaseTtlMs = 0;
+    int m_commandBudgetMs = 0;
+    std::function<void(const fleet::v1::ServerMessage &)> m_teleopHandler;
     QTimer m_reconnectTimer;
     QTimer m_heartbeatTimer;
     Stats m_stats;

@@ -17,6 +17,7 @@ Popup {
         { keys: "F", what: qsTr("Follow the selected robot") },
         { keys: "+ −  or wheel", what: qsTr("Zoom the map") },
         { keys: "Arrows or drag", what: qsTr("Pan the map") },
+        { keys: "W A S D · arrows", what: qsTr("Drive, while you hold control: hold to drive, let go to stop") },
         { keys: "Ctrl+T", what: qsTr("Dark or light theme") }
     ]
 

@@ -16,6 +16,7 @@ ApplicationWindow {
     required property var selection   // RobotSelection
     required property var style       // ConsoleStyle
     required property var history     // RobotHistory of the selected robot, for the charts
+    required property var teleop      // TeleopController, aimed at the selected robot by the application
     // {centerLatitude, centerLongitude, zoom, followSelected} from the command line, or {}
     property var startup: ({})
 
@@ -73,6 +74,10 @@ ApplicationWindow {
             onFollowCancelled: internal.follow = false
             onRobotSelected: function(row) { root.selection.selectRow(row) }
             focus: true
+            // Before MapPane's own handler: while this console holds the robot, W/A/S/D and the
+            // arrows drive it and must not also pan the map.
+            Keys.forwardTo: [driveKeys]
+            onActiveFocusChanged: if (!activeFocus) driveKeys.releaseAll()
 
             // Zoomed in on streets, the console asks only for what it shows (plus the selected robot);
             // zoomed out, for the whole fleet. Settles for a moment first: pans come in bursts.
@@ -134,6 +139,11 @@ ApplicationWindow {
                     follow: internal.follow
                     onFollowToggled: internal.follow = !internal.follow
                     onCloseRequested: root.selection.clear()
+                    controls: TeleopPanel {
+                        Layout.fillWidth: true
+                        teleop: root.teleop
+                        colors: palette_
+                    }
                     below: HistoryCharts {
                         Layout.fillWidth: true
                         history: root.history
@@ -164,6 +174,61 @@ ApplicationWindow {
     KeyboardHelp {
         id: keyboardHelp
         colors: palette_
+    }
+
+    // The keyboard deadman: a drive key pressed engages, the last one released disengages (one Stop).
+    // Key repeats are ignored: only real presses and releases count.
+    Item {
+        id: driveKeys
+        property var held: ({})   // Qt key code -> true, for the drive keys down now
+
+        function isDriveKey(key) {
+            return key === Qt.Key_W || key === Qt.Key_S || key === Qt.Key_A || key === Qt.Key_D
+                || key === Qt.Key_Up || key === Qt.Key_Down || key === Qt.Key_Left || key === Qt.Key_Right
+        }
+        function down(a, b) { return held[a] === true || held[b] === true }
+        function apply() {
+            const forward = (down(Qt.Key_W, Qt.Key_Up) ? 1 : 0) - (down(Qt.Key_S, Qt.Key_Down) ? 1 : 0)
+            const turn = (down(Qt.Key_D, Qt.Key_Right) ? 1 : 0) - (down(Qt.Key_A, Qt.Key_Left) ? 1 : 0)
+            if (Object.keys(held).length === 0) {
+                root.teleop.engage(false)
+                return
+            }
+            root.teleop.setDriveInput(forward, turn)
+            root.teleop.engage(true)
+        }
+        function releaseAll() {
+            if (Object.keys(held).length === 0)
+                return
+            held = {}
+            apply()
+        }
+
+        Keys.onPressed: function(event) {
+            if (!isDriveKey(event.key) || !root.teleop.holding)
+                return   // not accepted: the map pans
+            event.accepted = true
+            if (event.isAutoRepeat || event.modifiers & (Qt.ControlModifier | Qt.AltModifier))
+                return
+            held[event.key] = true
+            apply()
+        }
+        Keys.onReleased: function(event) {
+            if (!isDriveKey(event.key) || held[event.key] !== true)
+                return
+            event.accepted = true
+            if (event.isAutoRepeat)
+                return
+            delete held[event.key]
+            apply()
+        }
+    }
+
+    // Focus moving to another window counts as letting go, for keys and joystick alike.
+    onActiveChanged: if (!active) { driveKeys.releaseAll(); root.teleop.engage(false) }
+    Connections {
+        target: root.teleop
+        function onStateChanged() { if (!root.teleop.holding) driveKeys.releaseAll() }
     }
 
     Connections {

@@ -15,6 +15,9 @@ Rectangle {
     // Shown under the fields and faults. The application puts the charts here; this file does not
     // import them, so the list and detail run without Qt Charts (in Qt Quick Tests, in the browser).
     property alias below: belowFields.data
+    // Shown right under the freshness line, above the fields: the application puts the remote
+    // control (and its e-stop) here, where it needs no scrolling to reach.
+    property alias controls: controlsSlot.data
 
     signal followToggled()
     signal closeRequested()
@@ -152,6 +155,12 @@ Rectangle {
                 color: root.live ? root.colors.textMuted : root.colors.warning
                 wrapMode: Text.Wrap
                 font.pixelSize: 13
+            }
+
+            ColumnLayout {
+                id: controlsSlot
+                Layout.fillWidth: true
+                spacing: 0
             }
 
             Field { label: qsTr("Task"); value: root.robot.taskId ? root.robot.taskId : qsTr("none") }

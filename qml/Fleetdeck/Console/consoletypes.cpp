@@ -9,6 +9,7 @@
 #include "robotmodel.h"
 #include "robotselection.h"
 #include "robotstate.h"
+#include "teleopcontroller.h"
 
 #include <QQmlEngine>
 
@@ -20,6 +21,7 @@ void registerConsoleTypes()
     const char *uri = "Fleetdeck.Client";
     qmlRegisterUncreatableType<FleetClient>(uri, 1, 0, "FleetClient", QStringLiteral("created by the application"));
     qmlRegisterUncreatableType<RobotModel>(uri, 1, 0, "RobotModel", QStringLiteral("owned by FleetClient"));
+    qmlRegisterUncreatableType<TeleopController>(uri, 1, 0, "TeleopController", QStringLiteral("created by the application"));
     qmlRegisterUncreatableMetaObject(fleetdeck::staticMetaObject, uri, 1, 0, "Fleet",
                                      QStringLiteral("enums only"));
     const char *consoleUri = "Fleetdeck.Console.Types";

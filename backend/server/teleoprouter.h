@@ -1,0 +1,87 @@
+#pragma once
+
+#include "clock.h"
+#include "commandgate.h"
+#include "leasemanager.h"
+
+#include "fleet/v1/console.pb.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QObject>
+
+#include <functional>
+
+namespace fleetdeck {
+
+// Teleoperation between consoles and robots: leases, the command gate, explicit stops when a lease
+// ends, the robots' acknowledgements back to the console that sent the command, and the audit trail.
+// It knows nothing of sockets or Kafka: the WebSocket server hands it what consoles say and gives it
+// an outbox; the composition root gives it a command sink (the Kafka producer) and an audit sink.
+// Thread: main.
+class TeleopRouter : public QObject
+{
+    Q_OBJECT
+
+public:
+    // Who sent a request: the session, as the server authenticated it.
+    struct Console {
+        quint64 sessionId = 0;
+        QString operatorName;
+        teleop::Role role = teleop::Role::Viewer;
+    };
+
+    struct Outbox {
+        std::function<void(quint64 sessionId, const fleet::v1::ServerMessage &)> sendTo;
+        std::function<void(const fleet::v1::ServerMessage &)> broadcast;
+    };
+    // False when the command could not even be queued for Kafka: it is then reported as refused.
+    using CommandSink = std::function<bool(const fleet::v1::Command &)>;
+    // One JSON object per audit event, for the audit topic and the log.
+    using AuditSink = std::function<void(const QByteArray &json)>;
+
+    TeleopRouter(teleop::LeaseManager *leases, teleop::CommandGate *gate, const Clock *clock, Outbox outbox,
+                 CommandSink commands, AuditSink audit, QObject *parent = nullptr);
+
+    void acquire(const Console &console, const fleet::v1::AcquireLease &request);
+    void release(const Console &console, const fleet::v1::ReleaseLease &request);
+    void command(const Console &console, const fleet::v1::TeleopCommand &request);
+    // A console that vanished: its leases end now and their robots are told to stop.
+    void consoleGone(quint64 sessionId);
+    // A robot's acknowledgement, read from Kafka.
+    void acknowledged(const fleet::v1::CommandAck &ack);
+    // Shutting down: every lease ends and every driven robot is told to stop.
+    void endAllLeases(const QString &why);
+    // Ends leases that were not renewed in time; called from the server's tick.
+    void expireLeases();
+    // While Kafka cannot take commands, every teleop request is refused at once, never queued.
+    void setCommandPathUp(bool up);
+
+    // Who drives what, as every console sees it (lease ids stay with their holders).
+    [[nodiscard]] fleet::v1::ServerMessage leaseTable() const;
+
+private:
+    struct Sent {
+        quint64 sessionId = 0;
+        QString leaseId;
+        std::int64_t issuedUnixMs = 0;
+    };
+
+    void endLease(const teleop::Lease &lease, const QString &why);
+    void sendStop(const teleop::Lease &ended);
+    void broadcastLeaseTable();
+    void audit(const char *event, const QString &robotId, const QString &operatorName, const QJsonObject &extra = {});
+    [[nodiscard]] static QString sentKey(const QString &robotId, std::uint64_t sequence);
+
+    teleop::LeaseManager *m_leases;
+    teleop::CommandGate *m_gate;
+    const Clock *m_clock;
+    Outbox m_outbox;
+    CommandSink m_commands;
+    AuditSink m_audit;
+    QHash<QString, quint64> m_sessionByLease;   // lease id -> session that holds it
+    QHash<QString, QString> m_operatorByLease;  // lease id -> operator name, for the audit record
+    QHash<QString, Sent> m_sent;                // robot id + sequence -> who sent it, for acks
+};
+
+}  // namespace fleetdeck

@@ -1,0 +1,46 @@
+#pragma once
+
+#include "commandgate.h"
+#include "kafkaproducer.h"
+#include "kafkareader.h"
+#include "kafkasettings.h"
+#include "leasemanager.h"
+#include "teleoprouter.h"
+
+#include <QObject>
+
+namespace fleetdeck {
+
+class FleetServer;
+
+// Teleoperation assembled: leases, the command gate, a producer of commands that does not batch
+// (linger 0: a drive command must not wait for company), a reader of the robots' acks, and the
+// router between them and the consoles of `server`. Commands and acks travel apart from telemetry,
+// so teleop never queues behind it. Thread: main (acks are decoded on the reader's thread).
+class TeleopService : public QObject
+{
+    Q_OBJECT
+
+public:
+    TeleopService(FleetServer *server, const Clock *clock, QObject *parent = nullptr);
+    ~TeleopService() override;
+
+    [[nodiscard]] bool start(const kafka::KafkaSettings &settings, QString *error);
+    // Ends every lease (each robot is sent an explicit stop) and waits for the stops to be delivered.
+    void stop(const QString &why);
+
+    [[nodiscard]] TeleopRouter &router() { return m_router; }
+    [[nodiscard]] teleop::LeaseManager &leases() { return m_leases; }
+    void setCommandPathUp(bool up) { m_router.setCommandPathUp(up); }
+
+private:
+    kafka::KafkaSettings m_settings;
+    teleop::LeaseManager m_leases;
+    teleop::CommandGate m_gate;
+    kafka::KafkaProducer m_producer;
+    kafka::KafkaReader m_acks;
+    TeleopRouter m_router;
+    FleetServer *m_server;
+};
+
+}  // namespace fleetdeck
