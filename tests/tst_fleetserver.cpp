@@ -304,6 +304,51 @@ private Q_SLOTS:
         QCOMPARE(console.client.robots()->robotAt(7).lonDeg, 13.26);
     }
 
+    // As the console starts: robot selected and viewport chosen before the connection is live.
+    void subscriptionChosenBeforeConnectingIsAppliedOnceLive()
+    {
+        Backend backend;
+        backend.publish(10, 1);
+        backend.server->tick();
+        Console console;
+        console.client.setFollowedRobot(QStringLiteral("nb-0008"));
+        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        console.client.setUrl(backend.url());
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
+        for (quint64 seq = 2; seq <= 4; ++seq) {
+            backend.clock.advance(500);
+            backend.publish(10, seq, double(seq) * 1e-3);
+            backend.server->tick();
+        }
+        QTRY_COMPARE(console.client.sequence(), backend.server->sequence());
+        QCOMPARE(console.client.robots()->robotAt(8).lonDeg, 13.26 + 4e-3);
+        QCOMPARE(console.client.robots()->robotAt(8).receivedUnixMs, backend.server->store().robot(8).receivedUnixMs);
+        QCOMPARE(console.client.robots()->robotAt(7).lonDeg, 13.26);
+    }
+
+    // A fresh backend may not know the followed robot when the console subscribes; once the robot
+    // appears the console must say so, or the robot stays frozen outside the viewport.
+    void followedRobotUnknownAtSubscriptionIsFollowedOnceItAppears()
+    {
+        Backend backend;
+        backend.publish(3, 1);
+        backend.server->tick();
+        Console console;
+        console.client.setFollowedRobot(QStringLiteral("nb-0008"));
+        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        console.client.setUrl(backend.url());
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
+        backend.publish(10, 2);  // nb-0003 .. nb-0009 appear
+        backend.server->tick();
+        QTRY_COMPARE(console.client.robots()->rowCount(), 10);
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(2));
+        backend.publish(10, 3, 5e-3);
+        backend.server->tick();
+        QTRY_COMPARE(console.client.sequence(), backend.server->sequence());
+        QCOMPARE(console.client.robots()->robotAt(8).lonDeg, 13.26 + 5e-3);
+        QCOMPARE(console.client.robots()->robotAt(7).lonDeg, 13.26);
+    }
+
     void invalidSubscribeClosesTheClient_data()
     {
         QTest::addColumn<double>("south");

@@ -130,6 +130,7 @@ int main(int argc, char *argv[])
         startup.insert(QStringLiteral("zoom"), zoom);
     }
     startup.insert(QStringLiteral("followSelected"), parser.isSet(followOption));
+    startup.insert(QStringLiteral("centerOnSelection"), parser.isSet(selectOption) && !parser.isSet(centerOption));
     if (parser.isSet(tilesOption)) {
         const QString tiles = parser.value(tilesOption);
         if (!tiles.contains(QLatin1String("{z}")) || !tiles.contains(QLatin1String("{x}")) || !tiles.contains(QLatin1String("{y}")))

@@ -339,6 +339,12 @@ void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessa
     session->northDeg = s.north_deg();
     session->eastDeg = s.east_deg();
     session->followedSlots.assign(s.followed_slots().begin(), s.followed_slots().end());
+    qCDebug(lcServer).noquote() << "console" << session->peer << "watches"
+                                << (s.whole_fleet() ? QStringLiteral("the whole fleet")
+                                                    : QStringLiteral("%1,%2 – %3,%4 and %5 followed")
+                                                          .arg(s.south_deg()).arg(s.west_deg()).arg(s.north_deg())
+                                                          .arg(s.east_deg()).arg(s.followed_slots_size()))
+                                << (s.followed_slots_size() > 0 && s.followed_slots(0) < m_store.size() ? m_store.robot(s.followed_slots(0)).robotId : QString());
     if (session->phase != Session::Phase::Live)
         return;  // a snapshot is coming anyway
 

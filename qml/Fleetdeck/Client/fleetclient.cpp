@@ -25,6 +25,12 @@ FleetClient::FleetClient(Transport *transport, const Clock *clock, QObject *pare
     connect(m_transport, &Transport::opened, this, &FleetClient::onOpened);
     connect(m_transport, &Transport::closed, this, &FleetClient::onClosed);
     connect(m_transport, &Transport::binaryReceived, this, &FleetClient::onMessage);
+    // A robot followed before the backend had heard of it (a fresh backend, a robot just switched
+    // on): tell the backend once the robot appears, or it would stay frozen outside the viewport.
+    connect(&m_model, &QAbstractItemModel::rowsInserted, this, [this] {
+        if (!m_wholeFleet && !m_followedKnownToServer && m_model.rowOf(m_followedRobotId) >= 0)
+            sendSubscription();
+    });
 }
 
 void FleetClient::setUrl(const QUrl &url)
@@ -96,6 +102,7 @@ void FleetClient::sendSubscription()
         const int followed = m_model.rowOf(m_followedRobotId);
         if (followed >= 0)
             s->add_followed_slots(static_cast<std::uint32_t>(followed));
+        m_followedKnownToServer = followed >= 0 || m_followedRobotId.isEmpty();
     }
     send(message);
 }

@@ -149,6 +149,7 @@ private:
     bool m_wholeFleet = true;
     double m_viewport[4] = {0, 0, 0, 0};  // south, west, north, east
     QString m_followedRobotId;
+    bool m_followedKnownToServer = true;
     QString m_upstreamProblem;
     QString m_operatorName;
     bool m_readOnly = false;

@@ -37,6 +37,8 @@ ApplicationWindow {
     QtObject {
         id: internal
         property bool follow: root.startup.followSelected === true
+        // Opened with a robot selected but no place given: show that robot once it is known.
+        property bool centerOnSelection: root.startup.centerOnSelection === true
 
         function centerOnSelection() {
             if (root.selection.valid)
@@ -263,6 +265,18 @@ ApplicationWindow {
     Shortcut {
         sequence: "Ctrl+T"
         onActivated: root.style.dark = !root.style.dark
+    }
+
+    Connections {
+        target: root.selection
+        enabled: internal.centerOnSelection
+        function onRobotChanged() {
+            if (!root.selection.valid)
+                return
+            internal.centerOnSelection = false
+            mapPane.centerOn(root.selection.robot.latitude, root.selection.robot.longitude,
+                             root.startup.zoom !== undefined ? root.startup.zoom : 17)
+        }
     }
 
     Component.onCompleted: {
