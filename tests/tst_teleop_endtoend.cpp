@@ -172,6 +172,21 @@ private Q_SLOTS:
         QTRY_VERIFY(alice.leaseId.isEmpty() && alice.lastLeaseReason.contains(QStringLiteral("released")));
         QVERIFY(!teleop.leases().leaseFor(robotId));
 
+        // A console that goes quiet while holding a robot: the lease expires and the robot is told to stop.
+        const std::optional<std::size_t> robotIndex = simulator.indexOf(robotId);
+        alice.acquire(robotId);
+        QTRY_VERIFY(!alice.leaseId.isEmpty());
+        alice.sequence = 0;
+        alice.send(fleet::v1::TeleopCommand::KIND_RESUME_AUTONOMY, robotId);  // clear bob's e-stop
+        QTRY_VERIFY(!simulator.isEmergencyStopped(*robotIndex));
+        for (int i = 0; i < 10; ++i) {
+            alice.send(fleet::v1::TeleopCommand::KIND_DRIVE, robotId, 0.5f);
+            QTest::qWait(50);
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(alice.lastLeaseReason.contains(QStringLiteral("expired")), 8000);
+        QVERIFY(!teleop.leases().leaseFor(robotId));
+        QTRY_COMPARE(simulator.robots()[*robotIndex].speedMps, 0.f);
+
         runner.stop();
         teleop.stop(QStringLiteral("test over"));
         ingest.stop();
