@@ -87,26 +87,13 @@ public:
 }  // namespace
 
 BasemapLayer::BasemapLayer(QQuickItem *parent)
-    : QQuickItem(parent)
+    : MapLayer(parent)
 {
     setFlag(ItemHasContents, true);
     setClip(true);
 }
 
 BasemapLayer::~BasemapLayer() = default;
-
-void BasemapLayer::setMap(MapView *map)
-{
-    if (m_map == map)
-        return;
-    if (m_map)
-        disconnect(m_map, nullptr, this, nullptr);
-    m_map = map;
-    if (m_map)
-        connect(m_map, &MapView::viewChanged, this, &BasemapLayer::syncView);
-    syncView();
-    Q_EMIT mapChanged();
-}
 
 void BasemapLayer::setTheme(const QString &theme)
 {
@@ -153,9 +140,7 @@ QRectF BasemapLayer::geoBounds() const
 
 void BasemapLayer::componentComplete()
 {
-    QQuickItem::componentComplete();
-    if (!m_map)
-        setMap(qobject_cast<MapView *>(parentItem()));
+    MapLayer::componentComplete();
     load();
 }
 
@@ -186,17 +171,17 @@ void BasemapLayer::load()
         if (!m_error.isEmpty())
             qCWarning(lcMap, "basemap not loaded: %s", qPrintable(m_error));
     }
-    syncView();
+    onViewChanged();
     Q_EMIT statusChanged();
 }
 
-void BasemapLayer::syncView()
+void BasemapLayer::onViewChanged()
 {
-    if (m_map && m_basemap) {
+    if (map() && m_basemap) {
         // Local metres -> this item's pixels: scale, flip y (north up), translate.
-        const double s = 1.0 / m_map->mercatorPerPixel();
-        const QPointF origin = mapFromItem(m_map, m_map->mercatorToItem(m_basemap->origin()));
-        m_zoom = m_map->zoom();
+        const double s = 1.0 / map()->mercatorPerPixel();
+        const QPointF origin = mapFromItem(map(), map()->mercatorToItem(m_basemap->origin()));
+        m_zoom = map()->zoom();
         m_transform = QMatrix4x4(static_cast<float>(s), 0, 0, static_cast<float>(origin.x()),  //
                                  0, static_cast<float>(-s), 0, static_cast<float>(origin.y()),  //
                                  0, 0, 1, 0,                                                    //
@@ -209,13 +194,13 @@ void BasemapLayer::FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const QR
 {
     QQuickItem::FLEETDECK_GEOMETRY_CHANGE(newGeometry, oldGeometry);
     if (newGeometry.topLeft() != oldGeometry.topLeft())
-        syncView();
+        onViewChanged();
 }
 
 QSGNode *BasemapLayer::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
 {
     auto *root = static_cast<RootNode *>(oldNode);
-    if (!m_basemap || !m_map) {
+    if (!m_basemap || !map()) {
         delete root;
         return nullptr;
     }

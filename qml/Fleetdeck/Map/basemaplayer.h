@@ -1,5 +1,7 @@
 #pragma once
 
+#include "maplayer.h"
+
 #include "basemap.h"
 #include "mapview.h"
 
@@ -19,10 +21,9 @@ namespace fleetdeck {
 // zoom 15, hide footpaths and road casings, sub-pixel there); a theme change only the colours. The
 // GeoJSON is parsed on the main thread when `source` is set (about 50 ms for the shipped city).
 // Thread: main (updatePaintNode on the render thread, with the main thread blocked).
-class BasemapLayer : public QQuickItem
+class BasemapLayer : public MapLayer
 {
     Q_OBJECT
-    Q_PROPERTY(fleetdeck::MapView *map READ map WRITE setMap NOTIFY mapChanged)
     // "dark" (default) or "light".
     Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY themeChanged)
     Q_PROPERTY(QUrl source READ source WRITE setSource NOTIFY sourceChanged)
@@ -38,8 +39,6 @@ public:
     explicit BasemapLayer(QQuickItem *parent = nullptr);
     ~BasemapLayer() override;
 
-    [[nodiscard]] MapView *map() const { return m_map; }
-    void setMap(MapView *map);
     [[nodiscard]] QString theme() const { return m_theme; }
     void setTheme(const QString &theme);
     [[nodiscard]] QUrl source() const { return m_source; }
@@ -56,7 +55,6 @@ public:
     [[nodiscard]] static QColor backgroundColor(const QString &theme);
 
 Q_SIGNALS:
-    void mapChanged();
     void themeChanged();
     void sourceChanged();
     void statusChanged();
@@ -68,9 +66,8 @@ protected:
 
 private:
     void load();
-    void syncView();
+    void onViewChanged() override;
 
-    QPointer<MapView> m_map;
     QString m_theme = QStringLiteral("dark");
     QUrl m_source = QUrl(QStringLiteral("qrc:/basemap/neubrandenburg-centre.geojson"));
     std::unique_ptr<const Basemap> m_basemap;

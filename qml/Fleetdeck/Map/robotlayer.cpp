@@ -250,7 +250,7 @@ private:
 }  // namespace
 
 RobotLayer::RobotLayer(QQuickItem *parent)
-    : QQuickItem(parent)
+    : MapLayer(parent)
 {
     setFlag(ItemHasContents, true);
     setClip(true);
@@ -259,19 +259,6 @@ RobotLayer::RobotLayer(QQuickItem *parent)
 }
 
 RobotLayer::~RobotLayer() = default;
-
-void RobotLayer::setMap(MapView *map)
-{
-    if (m_map == map)
-        return;
-    if (m_map)
-        disconnect(m_map, nullptr, this, nullptr);
-    m_map = map;
-    if (m_map)
-        connect(m_map, &MapView::viewChanged, this, &RobotLayer::syncView);
-    syncView();
-    Q_EMIT mapChanged();
-}
 
 void RobotLayer::setModel(RobotModel *model)
 {
@@ -369,10 +356,10 @@ void RobotLayer::setFollowSelected(bool follow)
     if (m_followSelected == follow)
         return;
     m_followSelected = follow;
-    if (follow && m_map && m_selectedRow >= 0 && m_selectedRow < static_cast<int>(m_robots.size())) {
+    if (follow && map() && m_selectedRow >= 0 && m_selectedRow < static_cast<int>(m_robots.size())) {
         const Robot &robot = m_robots[static_cast<std::size_t>(m_selectedRow)];
         if (robot.positioned)
-            m_map->setCenterMercator(glidePosition(robot, currentMs()));
+            map()->setCenterMercator(glidePosition(robot, currentMs()));
     }
     Q_EMIT followSelectedChanged();
 }
@@ -382,26 +369,19 @@ qint64 RobotLayer::currentMs() const
     return m_injectedClock ? m_injectedClock->nowUnixMs() : m_clock.elapsed();
 }
 
-void RobotLayer::componentComplete()
-{
-    QQuickItem::componentComplete();
-    if (!m_map)
-        setMap(qobject_cast<MapView *>(parentItem()));
-}
-
 void RobotLayer::FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const QRectF &oldGeometry)
 {
     QQuickItem::FLEETDECK_GEOMETRY_CHANGE(newGeometry, oldGeometry);
-    syncView();
+    onViewChanged();
 }
 
-void RobotLayer::syncView()
+void RobotLayer::onViewChanged()
 {
-    if (m_map) {
-        m_view.center = m_map->centerMercator();
-        m_view.perPixel = m_map->mercatorPerPixel();
-        m_view.origin = mapFromItem(m_map, QPointF(m_map->width() / 2, m_map->height() / 2));
-        m_view.zoom = m_map->zoom();
+    if (map()) {
+        m_view.center = map()->centerMercator();
+        m_view.perPixel = map()->mercatorPerPixel();
+        m_view.origin = mapFromItem(map(), QPointF(map()->width() / 2, map()->height() / 2));
+        m_view.zoom = map()->zoom();
         m_view.valid = true;
     } else {
         m_view.valid = false;
@@ -959,10 +939,10 @@ QPointF RobotLayer::drawnPosition(int row) const
 void RobotLayer::afterFrame()
 {
     const qint64 now = currentMs();
-    if (m_followSelected && m_map && m_selectedRow >= 0 && m_selectedRow < static_cast<int>(m_robots.size())) {
+    if (m_followSelected && map() && m_selectedRow >= 0 && m_selectedRow < static_cast<int>(m_robots.size())) {
         const Robot &robot = m_robots[static_cast<std::size_t>(m_selectedRow)];
         if (robot.positioned)
-            m_map->setCenterMercator(glidePosition(robot, now));
+            map()->setCenterMercator(glidePosition(robot, now));
     }
     if (now < m_animatingUntilMs)
         update();

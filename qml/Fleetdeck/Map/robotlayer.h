@@ -1,5 +1,7 @@
 #pragma once
 
+#include "maplayer.h"
+
 #include "clock.h"
 #include "mapview.h"
 #include "robotmodel.h"
@@ -33,10 +35,9 @@ class ClusterAtlas;
 // inside an aggregate. Discs and figures are textured quads from a ClusterAtlas, in a node of their own.
 // A tap on a disc is the owner's to handle (MapPane zooms in): see clusterSizeAt().
 // Thread: main (updatePaintNode on the render thread, with the main thread blocked).
-class RobotLayer : public QQuickItem
+class RobotLayer : public MapLayer
 {
     Q_OBJECT
-    Q_PROPERTY(fleetdeck::MapView *map READ map WRITE setMap NOTIFY mapChanged)
     Q_PROPERTY(fleetdeck::RobotModel *model READ model WRITE setModel NOTIFY modelChanged)
     Q_PROPERTY(int selectedRow READ selectedRow WRITE setSelectedRow NOTIFY selectedRowChanged)
     // "dark" (default) or "light": outline and greyed colours.
@@ -71,8 +72,6 @@ public:
     explicit RobotLayer(QQuickItem *parent = nullptr);
     ~RobotLayer() override;
 
-    [[nodiscard]] MapView *map() const { return m_map; }
-    void setMap(MapView *map);
     [[nodiscard]] RobotModel *model() const { return m_model; }
     void setModel(RobotModel *model);
     [[nodiscard]] int selectedRow() const { return m_selectedRow; }
@@ -108,7 +107,6 @@ public:
     [[nodiscard]] qint64 lastBuildMicroseconds() const { return m_lastBuildUs; }
 
 Q_SIGNALS:
-    void mapChanged();
     void modelChanged();
     void selectedRowChanged();
     void themeChanged();
@@ -125,7 +123,6 @@ Q_SIGNALS:
     void robotClicked(int row);
 
 protected:
-    void componentComplete() override;
     void updatePolish() override;
     QSGNode *updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *data) override;
     void FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const QRectF &oldGeometry) override;
@@ -174,7 +171,7 @@ private:
         bool valid = false;
     };
 
-    void syncView();
+    void onViewChanged() override;
     void resetFromModel();
     void onRowsInserted(const QModelIndex &parent, int first, int last);
     void onDataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight, const QVector<int> &roles);
@@ -191,7 +188,6 @@ private:
     void aggregate();
     void buildGrid();
 
-    QPointer<MapView> m_map;
     QPointer<RobotModel> m_model;
     std::vector<QMetaObject::Connection> m_modelConnections;
     int m_selectedRow = -1;

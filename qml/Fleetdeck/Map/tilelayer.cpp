@@ -103,7 +103,7 @@ int keyY(std::uint64_t key)
 }  // namespace
 
 TileLayer::TileLayer(QQuickItem *parent)
-    : QQuickItem(parent)
+    : MapLayer(parent)
     , m_userAgent(defaultUserAgent())
 {
     setFlag(ItemHasContents, true);
@@ -153,26 +153,13 @@ TileLayer::Key TileLayer::keyOf(int z, int x, int y)
     return (static_cast<Key>(z) << 58) | (static_cast<Key>(x) << 29) | static_cast<Key>(y);
 }
 
-void TileLayer::setMap(MapView *map)
-{
-    if (m_map == map)
-        return;
-    if (m_map)
-        disconnect(m_map, nullptr, this, nullptr);
-    m_map = map;
-    if (m_map)
-        connect(m_map, &MapView::viewChanged, this, &TileLayer::viewChanged);
-    viewChanged();
-    Q_EMIT mapChanged();
-}
-
 void TileLayer::setUrlTemplate(const QString &urlTemplate)
 {
     if (m_urlTemplate == urlTemplate)
         return;
     clearTiles();
     m_urlTemplate = urlTemplate;
-    viewChanged();
+    onViewChanged();
     Q_EMIT urlTemplateChanged();
 }
 
@@ -191,7 +178,7 @@ void TileLayer::setCacheDirectory(const QString &directory)
     m_cacheDirectory = directory;
     // A new cache for the requests to come; the manager is made again with it.
     clearTiles();
-    viewChanged();
+    onViewChanged();
     Q_EMIT cacheChanged();
 }
 
@@ -214,7 +201,7 @@ void TileLayer::setMinimumTileZoom(int zoom)
     if (m_minimumTileZoom == zoom)
         return;
     m_minimumTileZoom = zoom;
-    viewChanged();
+    onViewChanged();
     Q_EMIT tileZoomRangeChanged();
 }
 
@@ -224,7 +211,7 @@ void TileLayer::setMaximumTileZoom(int zoom)
     if (m_maximumTileZoom == zoom)
         return;
     m_maximumTileZoom = zoom;
-    viewChanged();
+    onViewChanged();
     Q_EMIT tileZoomRangeChanged();
 }
 
@@ -235,19 +222,17 @@ qint64 TileLayer::nowMs() const
 
 void TileLayer::componentComplete()
 {
-    QQuickItem::componentComplete();
-    if (!m_map)
-        setMap(qobject_cast<MapView *>(parentItem()));
-    viewChanged();
+    MapLayer::componentComplete();
+    onViewChanged();
 }
 
 void TileLayer::FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const QRectF &oldGeometry)
 {
     QQuickItem::FLEETDECK_GEOMETRY_CHANGE(newGeometry, oldGeometry);
-    viewChanged();
+    onViewChanged();
 }
 
-void TileLayer::viewChanged()
+void TileLayer::onViewChanged()
 {
     // Placement and requests once per frame, however many view changes a drag makes.
     polish();
@@ -294,12 +279,12 @@ void TileLayer::updatePolish()
     m_nodesDirty = true;
     int visible = 0;
     int loaded = 0;
-    if (m_map && !m_urlTemplate.isEmpty() && width() > 0 && height() > 0) {
-        const int z = tileZoomFor(m_map->zoom(), m_minimumTileZoom, m_maximumTileZoom);
+    if (map() && !m_urlTemplate.isEmpty() && width() > 0 && height() > 0) {
+        const int z = tileZoomFor(map()->zoom(), m_minimumTileZoom, m_maximumTileZoom);
         const int n = 1 << z;
         const double span = 2 * kMercatorLimit / n;
-        const QPointF topLeft = m_map->itemToMercator(mapToItem(m_map, QPointF(0, 0)));
-        const QPointF bottomRight = m_map->itemToMercator(mapToItem(m_map, QPointF(width(), height())));
+        const QPointF topLeft = map()->itemToMercator(mapToItem(map(), QPointF(0, 0)));
+        const QPointF bottomRight = map()->itemToMercator(mapToItem(map(), QPointF(width(), height())));
         const auto column = [&](double mx) { return static_cast<int>(std::floor((mx + kMercatorLimit) / span)); };
         const auto row = [&](double my) {
             return std::clamp(static_cast<int>(std::floor((kMercatorLimit - my) / span)), 0, n - 1);
@@ -310,10 +295,10 @@ void TileLayer::updatePolish()
         const int y1 = row(bottomRight.y());
         // Tile edges, rounded to whole pixels: neighbours share them, so no seams.
         const auto itemX = [&](int x) {
-            return std::round(mapFromItem(m_map, m_map->mercatorToItem({-kMercatorLimit + x * span, 0})).x());
+            return std::round(mapFromItem(map(), map()->mercatorToItem({-kMercatorLimit + x * span, 0})).x());
         };
         const auto itemY = [&](int y) {
-            return std::round(mapFromItem(m_map, m_map->mercatorToItem({0, kMercatorLimit - y * span})).y());
+            return std::round(mapFromItem(map(), map()->mercatorToItem({0, kMercatorLimit - y * span})).y());
         };
         const double centreX = (x0 + x1 + 1) / 2.0;
         const double centreY = (y0 + y1 + 1) / 2.0;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "maplayer.h"
+
 #include "logging.h"
 #include "mapview.h"
 
@@ -29,10 +31,9 @@ namespace fleetdeck {
 // beneath shows there); 4xx answers are not asked again, other failures after a while.
 // The owner shows the tile source's attribution: this item draws only the tiles.
 // Thread: main (updatePaintNode on the render thread, with the main thread blocked).
-class TileLayer : public QQuickItem
+class TileLayer : public MapLayer
 {
     Q_OBJECT
-    Q_PROPERTY(fleetdeck::MapView *map READ map WRITE setMap NOTIFY mapChanged)
     // e.g. "https://tile.example.org/{z}/{x}/{y}.png"; {s} becomes a, b or c. Empty: nothing is
     // fetched or drawn.
     Q_PROPERTY(QString urlTemplate READ urlTemplate WRITE setUrlTemplate NOTIFY urlTemplateChanged)
@@ -68,8 +69,6 @@ public:
     explicit TileLayer(QQuickItem *parent = nullptr);
     ~TileLayer() override;
 
-    [[nodiscard]] MapView *map() const { return m_map; }
-    void setMap(MapView *map);
     [[nodiscard]] QString urlTemplate() const { return m_urlTemplate; }
     void setUrlTemplate(const QString &urlTemplate);
     [[nodiscard]] QString userAgent() const { return m_userAgent; }
@@ -98,7 +97,6 @@ public:
     [[nodiscard]] static int tileZoomFor(double mapZoom, int minimumTileZoom, int maximumTileZoom);
 
 Q_SIGNALS:
-    void mapChanged();
     void urlTemplateChanged();
     void userAgentChanged();
     void cacheChanged();
@@ -130,7 +128,7 @@ private:
     };
 
     [[nodiscard]] static Key keyOf(int z, int x, int y);
-    void viewChanged();
+    void onViewChanged() override;
     void clearTiles();
     void ensureNetwork();
     void schedule();
@@ -139,7 +137,6 @@ private:
     void evictImages();
     [[nodiscard]] qint64 nowMs() const;
 
-    QPointer<MapView> m_map;
     QString m_urlTemplate;
     QString m_userAgent;
     QString m_cacheDirectory;
