@@ -88,8 +88,7 @@ int main(int argc, char *argv[])
         die(error);
     kafka::KafkaSettings settings;
     settings.bootstrapServers = cluster.bootstrapServers();
-    for (const QString &kv : qEnvironmentVariable("BENCH_KAFKA_PROPS").split(QLatin1Char(';'), Qt::SkipEmptyParts))
-        settings.properties.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
+    bench::addKafkaPropertiesFromEnvironment(&settings.properties);
     if (!cluster.createTopic(settings.topics.telemetry, kPartitions, &error))
         die(error);
 

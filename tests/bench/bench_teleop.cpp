@@ -47,8 +47,7 @@ std::vector<double> measure(int robots)
     if (!cluster.start(1, &error))
         return {};
     settings.bootstrapServers = cluster.bootstrapServers();
-    for (const QString &kv : qEnvironmentVariable("BENCH_KAFKA_PROPS").split(QLatin1Char(';'), Qt::SkipEmptyParts))
-        settings.properties.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
+    bench::addKafkaPropertiesFromEnvironment(&settings.properties);
     for (const QString &topic : {settings.topics.telemetry, settings.topics.commands, settings.topics.commandAcks,
                                  settings.topics.audit}) {
         if (!cluster.createTopic(topic, 6, &error))

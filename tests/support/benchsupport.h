@@ -6,6 +6,7 @@
 
 #include <QByteArray>
 #include <QFile>
+#include <QMap>
 #include <QString>
 
 #include <algorithm>
@@ -77,6 +78,14 @@ inline double threadCpuSeconds()
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+// librdkafka properties from BENCH_KAFKA_PROPS="key=value;key=value", for experiments on the Kafka
+// benchmarks without rebuilding.
+inline void addKafkaPropertiesFromEnvironment(QMap<QString, QString> *properties)
+{
+    for (const QString &pair : qEnvironmentVariable("BENCH_KAFKA_PROPS").split(QLatin1Char(';'), Qt::SkipEmptyParts))
+        properties->insert(pair.section(QLatin1Char('='), 0, 0), pair.section(QLatin1Char('='), 1));
 }
 
 inline double percentile(std::vector<double> values, double p)
