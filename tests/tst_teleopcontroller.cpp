@@ -170,6 +170,19 @@ private Q_SLOTS:
         QVERIFY(rig.teleop.holding());
     }
 
+    // Taking control stops the robot at once, before the operator moves it.
+    void takingControlStopsTheRobotFirst()
+    {
+        Rig rig;
+        const int before = int(rig.transport.sent.size());
+        rig.hold();
+        const auto commands = commandsSince(rig.transport, before);
+        QCOMPARE(commands.size(), 1);
+        QCOMPARE(commands.first().kind(), Kind::KIND_STOP);
+        QCOMPARE(commands.first().sequence(), quint64(1));
+        QCOMPARE(commands.first().lease_id(), std::string("L1"));
+    }
+
     void engagedSendsDrivesInSequenceWithLeaseAndClockTime()
     {
         Rig rig;
@@ -192,7 +205,7 @@ private Q_SLOTS:
         for (int i = 0; i < 3; ++i) {
             const auto &c = commands.at(i);
             QCOMPARE(c.kind(), Kind::KIND_DRIVE);
-            QCOMPARE(c.sequence(), quint64(i + 1));
+            QCOMPARE(c.sequence(), quint64(i + 2));  // 1 was the stop sent when control was taken
             QCOMPARE(c.lease_id(), std::string("L1"));
             QCOMPARE(c.robot_id(), std::string("nb-0042"));
             QCOMPARE(c.sent_unix_ms(), qint64(1'700'000'000'000 + 50 * i));
@@ -228,7 +241,7 @@ private Q_SLOTS:
         const auto commands = commandsSince(rig.transport, before);
         QCOMPARE(commands.size(), 1);
         QCOMPARE(commands.first().kind(), Kind::KIND_STOP);
-        QCOMPARE(commands.first().sequence(), quint64(3));
+        QCOMPARE(commands.first().sequence(), quint64(4));
         QCOMPARE(commands.first().lease_id(), std::string("L1"));
         QVERIFY(!rig.teleop.driving());
     }
@@ -348,15 +361,15 @@ private Q_SLOTS:
         Rig rig;
         rig.hold();
         QSignalSpy rtt(&rig.teleop, &TeleopController::roundTripChanged);
-        rig.teleop.engage(true);   // sequence 1 at t0
+        rig.teleop.engage(true);   // sequence 2 at t0 (1 was the stop sent when control was taken)
         rig.clock.advance(50);
-        rig.teleop.sendDriveNow();  // sequence 2 at t0+50
+        rig.teleop.sendDriveNow();  // sequence 3 at t0+50
         rig.clock.advance(130);
-        rig.transport.deliver(ackFrame(2));
+        rig.transport.deliver(ackFrame(3));
         QCOMPARE(rig.teleop.roundTripMs(), 130);
-        rig.transport.deliver(ackFrame(1));
+        rig.transport.deliver(ackFrame(2));
         QCOMPARE(rig.teleop.roundTripMs(), 180);
-        rig.transport.deliver(ackFrame(1));  // a duplicate: already measured
+        rig.transport.deliver(ackFrame(2));  // a duplicate: already measured
         rig.transport.deliver(ackFrame(99)); // never sent
         QCOMPARE(rtt.count(), 2);
         QCOMPARE(rig.teleop.roundTripHistory(), (QList<qreal>{130, 180}));
@@ -369,7 +382,7 @@ private Q_SLOTS:
         rig.teleop.engage(true);
         for (int i = 0; i < TeleopController::kRoundTripHistory + 10; ++i) {
             rig.teleop.sendDriveNow();
-            rig.transport.deliver(ackFrame(quint64(i + 2)));
+            rig.transport.deliver(ackFrame(quint64(i + 3)));
         }
         QCOMPARE(rig.teleop.roundTripHistory().size(), TeleopController::kRoundTripHistory);
     }
@@ -416,7 +429,7 @@ private Q_SLOTS:
         const auto commands = commandsSince(rig.transport, before);
         QCOMPARE(commands.size(), 1);
         QCOMPARE(commands.first().kind(), Kind::KIND_EMERGENCY_STOP);
-        QCOMPARE(commands.first().sequence(), quint64(2));  // under the lease, next in order
+        QCOMPARE(commands.first().sequence(), quint64(3));  // under the lease, next in order (1 stop, 2 drive)
         QVERIFY(!rig.teleop.driving());
     }
 
@@ -463,10 +476,12 @@ private Q_SLOTS:
         rig.hold(QStringLiteral("L2"));
         rig.teleop.engage(true);
         const auto commands = commandsSince(rig.transport, before);
-        QCOMPARE(commands.size(), 1);
-        QCOMPARE(commands.first().kind(), Kind::KIND_DRIVE);
-        QCOMPARE(commands.first().lease_id(), std::string("L2"));
-        QCOMPARE(commands.first().sequence(), quint64(1));  // a new lease counts from 1
+        QCOMPARE(commands.size(), 2);
+        QCOMPARE(commands.at(0).kind(), Kind::KIND_STOP);  // taking control stops the robot first
+        QCOMPARE(commands.at(0).sequence(), quint64(1));   // a new lease counts from 1
+        QCOMPARE(commands.at(1).kind(), Kind::KIND_DRIVE);
+        QCOMPARE(commands.at(1).lease_id(), std::string("L2"));
+        QCOMPARE(commands.at(1).sequence(), quint64(2));
     }
 
     void leaseMissingFromTheTableEndsIt()
@@ -508,7 +523,7 @@ private Q_SLOTS:
         rig.teleop.engage(true);
         const auto commands = commandsSince(rig.transport, before);
         QCOMPARE(commands.size(), 1);
-        QCOMPARE(commands.first().sequence(), quint64(3));
+        QCOMPARE(commands.first().sequence(), quint64(4));  // stop 1, drive 2, stop 3: no restart
     }
 
     void changingTheTargetLetsGo()

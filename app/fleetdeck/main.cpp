@@ -60,6 +60,8 @@ int main(int argc, char *argv[])
                                          QStringLiteral("theme"), QStringLiteral("dark"));
     const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1600x1000)."),
                                         QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+    const QCommandLineOption takeControlOption(QStringLiteral("take-control"),
+                                               QStringLiteral("Take control of the --select robot as soon as the console is live (it is stopped first)."));
     const QCommandLineOption tilesOption(QStringLiteral("tiles"),
                                          QStringLiteral("XYZ raster tiles under the robots, e.g. https://tiles.example/{z}/{x}/{y}.png (default: the offline vector map)."),
                                          QStringLiteral("url-template"));
@@ -80,7 +82,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
-                       themeOption, sizeOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
+                       themeOption, sizeOption, takeControlOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
                        operatorOption});
     parser.process(app);
 
@@ -161,6 +163,19 @@ int main(int argc, char *argv[])
     teleop.setRobotId(selection.robotId());
     QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
                      [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
+    if (parser.isSet(takeControlOption)) {
+        if (!parser.isSet(selectOption))
+            return fail(QStringLiteral("--take-control needs --select ROBOT-ID"));
+        // Once the robot is known on a live connection; once only.
+        auto *pending = new QObject(&app);
+        const auto tryTakeControl = [&client, &selection, &teleop, pending] {
+            if (client.state() == FleetClient::ConnectionState::Live && selection.valid()) {
+                teleop.takeControl();
+                delete pending;
+            }
+        };
+        QObject::connect(&client, &FleetClient::updated, pending, tryTakeControl);
+    }
 
     registerConsoleTypes();
     registerChartTypes();

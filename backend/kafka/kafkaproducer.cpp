@@ -44,6 +44,11 @@ void KafkaProducer::deliveryCallback(rd_kafka_t *, const rd_kafka_message_t *mes
     }
 }
 
+bool KafkaProducer::prepareTopic(const QString &topic, int timeoutMs, QString *error)
+{
+    return partitionCount(m_producer.get(), topic, timeoutMs, error) > 0;
+}
+
 bool KafkaProducer::produce(const QString &topic, const QByteArray &key, const QByteArray &payload,
                             QString *error)
 {

@@ -22,6 +22,9 @@ public:
     ~KafkaProducer() override;
 
     [[nodiscard]] bool start(const KafkaSettings &settings, QString *error);
+    // Fetches `topic`'s metadata now, so the first message to it does not wait a metadata round
+    // (about a second on a fresh client): for latency-critical topics such as teleop commands.
+    [[nodiscard]] bool prepareTopic(const QString &topic, int timeoutMs, QString *error);
     [[nodiscard]] bool produce(const QString &topic, const QByteArray &key, const QByteArray &payload,
                                QString *error = nullptr);
     // Waits up to `timeoutMs` for queued messages to be delivered; false if some were not.

@@ -44,7 +44,7 @@ bool TeleopService::start(const kafka::KafkaSettings &settings, QString *error)
     m_settings = settings;
     kafka::KafkaSettings commandSettings = settings;
     commandSettings.properties.insert(QStringLiteral("linger.ms"), QStringLiteral("0"));
-    if (!m_producer.start(commandSettings, error))
+    if (!m_producer.start(commandSettings, error) || !m_producer.prepareTopic(settings.topics.commands, 10'000, error))
         return false;
     const bool reading = m_acks.start(
         settings, settings.topics.commandAcks, kafka::KafkaReader::StartAt::End,

@@ -22,7 +22,8 @@ bool SimulatorRunner::start(const kafka::KafkaSettings &settings, int stepInterv
                             QString *error)
 {
     m_settings = settings;
-    if (!m_producer.start(settings, error))
+    // Acks are latency-critical: their topic's metadata is fetched now, not with the first ack.
+    if (!m_producer.start(settings, error) || !m_producer.prepareTopic(settings.topics.commandAcks, 10'000, error))
         return false;
     const bool reading = m_commandReader.start(
         settings, settings.topics.commands, kafka::KafkaReader::StartAt::End,

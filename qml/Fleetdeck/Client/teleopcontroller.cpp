@@ -433,6 +433,10 @@ void TeleopController::onServerMessage(const fleet::v1::ServerMessage &message)
             m_lastRefusal.clear();
             updateRenewal();
             setNotice({});
+            // Taking control first stops the robot: it must not carry on with whatever it was doing
+            // under the operator's hands. The ack also gives the first round-trip measurement, before
+            // the operator moves it.
+            (void)sendCommand(Kind::KIND_STOP, m_held.robotId);
             return;
         }
         if (!m_releasedRobotId.isEmpty() && robotId == m_releasedRobotId && m_held.leaseId.isEmpty()) {
