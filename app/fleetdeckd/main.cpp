@@ -3,14 +3,13 @@
 // runs the fleet simulator, so one command gives a living fleet.
 
 #include "clock.h"
-#include "codec.h"
 #include "embeddedkafka.h"
 #include "fleetserver.h"
 #include "fleetsimulator.h"
 #include "logformat.h"
-#include "prometheustext.h"
 #include "logging.h"
 #include "options.h"
+#include "prometheustext.h"
 #include "shutdownsignals.h"
 #include "simulatorrunner.h"
 #include "streetgraph.h"
