@@ -56,6 +56,7 @@ enum class Scenario {
     ClockAhead,
     OutOfOrder,
     Duplicate,
+    SequenceJump,
     ForeignOperator,
     OtherRobotsLease,
     NoLease,
@@ -140,6 +141,9 @@ private Q_SLOTS:
                                       << QStringLiteral("command 4 is older than the last accepted, 5");
         QTest::newRow("duplicate") << Scenario::Duplicate << Refusal::Sequence
                                    << QStringLiteral("duplicate of command 5");
+        // The lease-end stop (last + 1) must never wrap to 0, which a robot ignores as old.
+        QTest::newRow("sequence jumps to the maximum") << Scenario::SequenceJump << Refusal::Sequence
+                                                       << QStringLiteral("jumps too far ahead of 5");
         QTest::newRow("foreign operator") << Scenario::ForeignOperator << Refusal::NotHolder
                                           << QStringLiteral("nb-0001 is driven by alice");
         QTest::newRow("lease on another robot") << Scenario::OtherRobotsLease << Refusal::NotHolder
@@ -173,6 +177,7 @@ private Q_SLOTS:
         case Scenario::ClockAhead: r.sentUnixMs = f.clock.nowUnixMs() + 251; break;
         case Scenario::OutOfOrder: r.sequence = 4; break;
         case Scenario::Duplicate: r.sequence = 5; break;
+        case Scenario::SequenceJump: r.sequence = std::numeric_limits<std::uint64_t>::max(); break;
         case Scenario::ForeignOperator: r.operatorId = QStringLiteral("mallory"); break;
         case Scenario::OtherRobotsLease: r.robotId = QStringLiteral("nb-0002"); break;
         case Scenario::NoLease: r.leaseId.clear(); break;

@@ -349,6 +349,55 @@ private Q_SLOTS:
         QCOMPARE(console.client.robots()->robotAt(7).lonDeg, 13.26);
     }
 
+    // A robot that drives out of the viewport arrives with its new position (not frozen at the edge).
+    void robotLeavingTheViewportIsShownLeaving()
+    {
+        Backend backend;
+        backend.publish(3, 1);  // robots 0..2 at latitude 53.55, 53.5501, 53.5502
+        backend.server->tick();
+        Console console;
+        console.client.setUrl(backend.url());
+        QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
+        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
+        RobotState leaving = sample(0, 2);
+        leaving.latDeg = 53.56;  // out of the box
+        backend.mailbox.put({leaving});
+        backend.server->tick();
+        QTRY_COMPARE(console.client.sequence(), backend.server->sequence());
+        QCOMPARE(console.client.robots()->robotAt(0).latDeg, 53.56);
+    }
+
+    // After a restart the backend replays recent telemetry; a robot silent for a minute must show
+    // its true age, not look fresh because it was just read.
+    void replayedSamplesKeepTheirAge()
+    {
+        Backend backend;
+        RobotState old = sample(0, 1);
+        old.receivedUnixMs = backend.clock.nowUnixMs() - 60'000;  // reached Kafka a minute ago
+        backend.mailbox.put({old, sample(1, 1)});
+        backend.server->tick();
+        QCOMPARE(backend.server->store().robot(0).freshness, Freshness::Lost);
+        QCOMPARE(backend.server->store().robot(1).freshness, Freshness::Live);
+    }
+
+    // Shutting down with several consoles: each is told why, and nothing is used after it is gone.
+    void closingAllSessionsTellsEveryConsole()
+    {
+        Backend backend;
+        backend.publish(2, 1);
+        backend.server->tick();
+        Console a, b, c;
+        for (Console *console : {&a, &b, &c})
+            console->client.setUrl(backend.url());
+        QTRY_VERIFY(a.client.state() == FleetClient::ConnectionState::Live && b.client.state() == FleetClient::ConnectionState::Live
+                    && c.client.state() == FleetClient::ConnectionState::Live);
+        backend.server->closeAllSessions(QStringLiteral("the backend is shutting down"));
+        QTRY_COMPARE(backend.server->sessionCount(), 0);
+        for (Console *console : {&a, &b, &c})
+            QTRY_COMPARE(console->client.lastError(), QStringLiteral("the backend is shutting down"));
+    }
+
     void invalidSubscribeClosesTheClient_data()
     {
         QTest::addColumn<double>("south");

@@ -70,6 +70,41 @@ private Q_SLOTS:
         QCOMPARE(store.robot(0).latDeg, 53.0);
     }
 
+    // A rebooted robot counts from 1 again: a lower sequence with a later sample time supersedes,
+    // even when the sample with sequence 1 was coalesced away on the way.
+    void rebootedRobotIsFollowedAgain()
+    {
+        FleetStore store;
+        QVERIFY(store.apply(robot(QStringLiteral("a"), 5'000'000, 53.0), 10));
+        RobotState rebooted = robot(QStringLiteral("a"), 2, 54.0);
+        rebooted.sampleTimeUnixMs = 10'000'000;  // later than before the reboot
+        QVERIFY(store.apply(rebooted, 20));
+        QCOMPARE(store.robot(0).latDeg, 54.0);
+        RobotState stale = robot(QStringLiteral("a"), 1, 55.0);
+        stale.sampleTimeUnixMs = 9'000'000;  // lower sequence and older: a late duplicate
+        QVERIFY(!store.apply(stale, 30));
+
+        TelemetryMailbox mailbox;
+        mailbox.put({robot(QStringLiteral("b"), 900)});
+        RobotState afterReboot = robot(QStringLiteral("b"), 2);
+        afterReboot.sampleTimeUnixMs = 10'000'000;
+        mailbox.put({afterReboot});
+        QCOMPARE(mailbox.take().front().sequence, quint64(2));
+    }
+
+    void changesRememberWhereTheRobotWas()
+    {
+        FleetStore store;
+        QVERIFY(store.apply(robot(QStringLiteral("a"), 1, 53.0, 13.0), 10));
+        (void)store.takeChanges();
+        QVERIFY(store.apply(robot(QStringLiteral("a"), 2, 53.1, 13.1), 20));
+        QVERIFY(store.apply(robot(QStringLiteral("a"), 3, 53.2, 13.2), 30));
+        const auto changes = store.takeChanges();
+        QCOMPARE(changes.size(), std::size_t(1));
+        QCOMPARE(changes[0].previousLatDeg, 53.0);  // before the first change of the round
+        QCOMPARE(changes[0].previousLonDeg, 13.0);
+    }
+
     void freshnessFollowsAgeAndRecovers()
     {
         FleetStore store({/*stale*/ 5000, /*lost*/ 30000});

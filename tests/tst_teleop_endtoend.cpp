@@ -116,6 +116,13 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(alice.client.state(), FleetClient::ConnectionState::Live, 20000);
         QTRY_COMPARE_WITH_TIMEOUT(bob.client.state(), FleetClient::ConnectionState::Live, 20000);
 
+        // Only robots the backend knows can be leased.
+        QTRY_VERIFY_WITH_TIMEOUT(alice.client.robots()->rowOf(robotId) >= 0, 20000);
+        fleet::v1::ClientMessage bogus;
+        bogus.mutable_acquire_lease()->set_robot_id("nb-9999");
+        bob.client.sendClientMessage(bogus);
+        QTRY_COMPARE(bob.lastRefusal, QStringLiteral("no such robot"));
+
         // Exactly one of two operators gets the robot.
         alice.acquire(robotId);
         bob.acquire(robotId);

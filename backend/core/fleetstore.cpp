@@ -16,15 +16,13 @@ bool FleetStore::apply(const RobotState &sample, std::int64_t receivedUnixMs)
         m_slotById.insert(sample.robotId, slot);
         m_pendingGroups.push_back(0);
         m_pendingFreshnessState.push_back(false);
+        m_previousPosition.emplace_back(sample.latDeg, sample.lonDeg);
         markDirty(slot, FieldGroup::All, true);
         return true;
     }
 
     RobotState &robot = m_robots[*found];
-    // A robot's sequence restarts from 1 when it reboots; then its clock decides.
-    const bool newer = sample.sequence > robot.sequence
-        || (sample.sequence <= 1 && sample.sampleTimeUnixMs > robot.sampleTimeUnixMs);
-    if (!newer)
+    if (!isNewerSample(sample, robot))
         return false;
 
     RobotState next = sample;
@@ -32,6 +30,8 @@ bool FleetStore::apply(const RobotState &sample, std::int64_t receivedUnixMs)
     next.freshness = Freshness::Live;
     const std::uint32_t groups = changedGroups(robot, next);
     const bool freshnessStateChanged = robot.freshness != next.freshness;
+    if (groups && m_pendingGroups[*found] == 0)
+        m_previousPosition[*found] = {robot.latDeg, robot.lonDeg};
     robot = std::move(next);
     if (groups)
         markDirty(*found, groups, freshnessStateChanged);
@@ -55,6 +55,8 @@ void FleetStore::updateFreshness(std::int64_t nowUnixMs)
         const Freshness now = freshnessAt(robot, nowUnixMs);
         if (now != robot.freshness) {
             robot.freshness = now;
+            if (m_pendingGroups[slot] == 0)
+                m_previousPosition[slot] = {robot.latDeg, robot.lonDeg};
             markDirty(slot, FieldGroup::Freshness, true);
         }
     }
@@ -75,7 +77,8 @@ std::vector<FleetStore::Change> FleetStore::takeChanges()
     std::vector<Change> changes;
     changes.reserve(m_dirtySlots.size());
     for (const std::uint32_t slot : m_dirtySlots) {
-        changes.push_back({slot, m_pendingGroups[slot], m_pendingFreshnessState[slot]});
+        changes.push_back({slot, m_pendingGroups[slot], m_pendingFreshnessState[slot], m_previousPosition[slot].first,
+                           m_previousPosition[slot].second});
         m_pendingGroups[slot] = 0;
         m_pendingFreshnessState[slot] = false;
     }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace fleetdeck {
@@ -29,6 +30,10 @@ public:
         // The Freshness group also changes with every sample's timestamps; this says whether the
         // freshness *state* (live, stale, lost) changed, which every console needs to hear.
         bool freshnessStateChanged = false;
+        // Where the robot was before this round of changes, so a console watching a viewport also
+        // hears of a robot that just left it.
+        double previousLatDeg = 0;
+        double previousLonDeg = 0;
     };
 
     using FreshnessPolicy = fleetdeck::FreshnessPolicy;
@@ -62,6 +67,7 @@ private:
     QHash<QString, std::uint32_t> m_slotById;
     std::vector<std::uint32_t> m_pendingGroups;  // per slot
     std::vector<bool> m_pendingFreshnessState;   // per slot
+    std::vector<std::pair<double, double>> m_previousPosition;  // per slot: at its first change since takeChanges()
     std::vector<std::uint32_t> m_dirtySlots;
 };
 

@@ -113,6 +113,15 @@ struct RobotState {
 // Copies the groups named in `groups` from `from` into `into`.
 void copyGroups(const RobotState &from, std::uint32_t groups, RobotState *into);
 
+// Whether `candidate` supersedes `current` (same robot): a higher telemetry sequence, or — after a
+// reboot, when the sequence starts again — a lower one with a later sample time. Equal: a duplicate.
+[[nodiscard]] inline bool isNewerSample(const RobotState &candidate, const RobotState &current)
+{
+    if (candidate.sequence > current.sequence)
+        return true;
+    return candidate.sequence < current.sequence && candidate.sampleTimeUnixMs > current.sampleTimeUnixMs;
+}
+
 [[nodiscard]] QString modeName(Mode mode);
 [[nodiscard]] QString faultDescription(int code);
 

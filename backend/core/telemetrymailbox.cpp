@@ -16,7 +16,7 @@ void TelemetryMailbox::put(std::vector<RobotState> &&batch)
                 m_pending.push_back(std::move(sample));
             } else {
                 RobotState &pending = m_pending[*found];
-                if (sample.sequence > pending.sequence || sample.sequence <= 1)
+                if (isNewerSample(sample, pending))
                     pending = std::move(sample);
                 ++coalesced;
             }

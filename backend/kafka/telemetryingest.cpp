@@ -41,6 +41,9 @@ void TelemetryIngest::decodeBatch(rd_kafka_message_t *const *messages, std::size
         }
         RobotState sample;
         if (codec::decodeTelemetry(messages[i]->payload, messages[i]->len, &sample, &error)) {
+            // When it reached Kafka: replayed backlog must not look fresh (the store takes the
+            // earlier of this and its own clock).
+            sample.receivedUnixMs = rd_kafka_message_timestamp(messages[i], nullptr);
             batch.push_back(std::move(sample));
             continue;
         }

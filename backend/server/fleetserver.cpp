@@ -40,6 +40,7 @@ struct FleetServer::Session {
 namespace {
 
 constexpr int kMaxFollowedSlots = 64;
+constexpr int kCloseGraceMs = 2000;
 // Groups every console receives for every robot; position, health and link only where it looks.
 constexpr std::uint32_t kGroupsOutsideView =
     FieldGroup::Identity | FieldGroup::Mode | FieldGroup::Battery | FieldGroup::Faults;
@@ -169,7 +170,10 @@ void FleetServer::closeSession(Session *session, const QString &reason, int clos
     goodbye.mutable_goodbye()->set_reason(codec::toStd(reason));
     session->socket->sendBinaryMessage(codec::serialize(goodbye));
     // The close reason travels in the close frame too, limited to 123 bytes by RFC 6455.
-    session->socket->close(static_cast<QWebSocketProtocol::CloseCode>(closeCode), reason.left(120));
+    QWebSocket *socket = session->socket;
+    // A peer that does not read would keep the socket (and its queued bytes) closing forever.
+    QTimer::singleShot(kCloseGraceMs, socket, [socket] { socket->abort(); });
+    socket->close(static_cast<QWebSocketProtocol::CloseCode>(closeCode), reason.left(120));
 }
 
 void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
@@ -202,7 +206,11 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
     case fleet::v1::ClientMessage::kHeartbeat:
         return;  // lastReceivedMs is all it is for
     case fleet::v1::ClientMessage::kResync:
-        sendSnapshot(session);
+        // A console that asks again and again while not reading gets its snapshot when it has drained.
+        if (session->pendingBytes > m_settings.maxPendingBytes / 4)
+            session->phase = Session::Phase::Paused;
+        else
+            sendSnapshot(session);
         return;
     case fleet::v1::ClientMessage::kSubscribe:
         handleSubscribe(session, message);
@@ -283,6 +291,19 @@ void FleetServer::handleTeleop(Session *session, const fleet::v1::ClientMessage 
         sendTo(session, codec::serialize(refusal));
         return;
     }
+    // Only robots the backend knows can be leased or commanded: a made-up id would otherwise cost
+    // memory in the router and bytes in every console's lease table.
+    const std::string &robotId = message.kind_case() == fleet::v1::ClientMessage::kAcquireLease
+        ? message.acquire_lease().robot_id()
+        : message.kind_case() == fleet::v1::ClientMessage::kTeleop ? message.teleop().robot_id() : std::string();
+    if (message.kind_case() != fleet::v1::ClientMessage::kReleaseLease && !m_store.slotOf(codec::toQString(robotId.substr(0, 256)))) {
+        fleet::v1::ServerMessage refusal;
+        auto *result = refusal.mutable_teleop_result();
+        result->set_robot_id(robotId.substr(0, 256));
+        result->set_reason("no such robot");
+        sendTo(session, codec::serialize(refusal));
+        return;
+    }
     const TeleopRouter::Console console{session->id, session->operatorName, session->role};
     switch (message.kind_case()) {
     case fleet::v1::ClientMessage::kAcquireLease: m_teleop->acquire(console, message.acquire_lease()); break;
@@ -347,6 +368,10 @@ void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessa
                                 << (s.followed_slots_size() > 0 && s.followed_slots(0) < m_store.size() ? m_store.robot(s.followed_slots(0)).robotId : QString());
     if (session->phase != Session::Phase::Live)
         return;  // a snapshot is coming anyway
+    if (session->pendingBytes > m_settings.maxPendingBytes / 4) {
+        session->phase = Session::Phase::Paused;  // not reading: a snapshot once drained, not a refresh now
+        return;
+    }
 
     // Positions held back while robots were out of view are brought up to date at once.
     fleet::v1::ServerMessage reply;
@@ -360,13 +385,18 @@ void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessa
     sendTo(session, codec::serialize(reply));
 }
 
+bool FleetServer::inViewport(const Session &session, double latDeg, double lonDeg)
+{
+    return latDeg >= session.southDeg && latDeg <= session.northDeg && lonDeg >= session.westDeg
+        && lonDeg <= session.eastDeg;
+}
+
 bool FleetServer::sees(const Session &session, std::uint32_t slot) const
 {
     if (session.wholeFleet)
         return true;
     const RobotState &robot = m_store.robot(slot);
-    if (robot.latDeg >= session.southDeg && robot.latDeg <= session.northDeg && robot.lonDeg >= session.westDeg
-        && robot.lonDeg <= session.eastDeg)
+    if (inViewport(session, robot.latDeg, robot.lonDeg))
         return true;
     return std::find(session.followedSlots.begin(), session.followedSlots.end(), slot) != session.followedSlots.end();
 }
@@ -378,7 +408,9 @@ QByteArray FleetServer::assembleFilteredDelta(const Session &session, const QByt
 {
     QByteArray body = header;
     for (std::size_t i = 0; i < changes.size(); ++i)
-        body += sees(session, changes[i].slot) ? fullEntries[i] : reducedEntries[i];
+        body += sees(session, changes[i].slot) || inViewport(session, changes[i].previousLatDeg, changes[i].previousLonDeg)
+            ? fullEntries[i]
+            : reducedEntries[i];
     // ServerMessage field 4 (delta), length-delimited, around the concatenated Delta fields.
     const auto size = static_cast<std::uint32_t>(body.size());
     QByteArray frame(1 + google::protobuf::io::CodedOutputStream::VarintSize32(size), Qt::Uninitialized);
@@ -429,7 +461,10 @@ void FleetServer::tick()
     ++m_stats.ticks;
     if (m_mailbox) {
         for (const RobotState &sample : m_mailbox->take()) {
-            if (m_store.apply(sample, now))
+            // Samples replayed after a restart carry their Kafka time, so a robot silent for minutes
+            // shows its true age instead of looking fresh.
+            const qint64 received = sample.receivedUnixMs > 0 ? std::min<qint64>(now, sample.receivedUnixMs) : now;
+            if (m_store.apply(sample, received))
                 ++m_stats.samplesApplied;
             else
                 ++m_stats.samplesOutOfOrder;
@@ -547,8 +582,14 @@ void FleetServer::closeAllSessions(const QString &reason)
 {
     m_tickTimer.stop();
     m_http.close();
+    // Closing may disconnect at once and erase the session: iterate over a copy.
+    std::vector<Session *> sessions;
     for (const auto &session : m_sessions)
-        closeSession(session.get(), reason, QWebSocketProtocol::CloseCodeGoingAway);
+        sessions.push_back(session.get());
+    for (Session *session : sessions) {
+        if (sessionFor(session->socket) == session)
+            closeSession(session, reason, QWebSocketProtocol::CloseCodeGoingAway);
+    }
 }
 
 void FleetServer::checkTimeouts(qint64 nowMs)

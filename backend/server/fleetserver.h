@@ -123,6 +123,7 @@ private:
                                                    const std::vector<QByteArray> &fullEntries,
                                                    const std::vector<QByteArray> &reducedEntries) const;
     [[nodiscard]] bool sees(const Session &session, std::uint32_t slot) const;
+    [[nodiscard]] static bool inViewport(const Session &session, double latDeg, double lonDeg);
     void closeSession(Session *session, const QString &reason, int closeCode);
     void removeSession(QWebSocket *socket);
     void sendTo(Session *session, const QByteArray &bytes);

@@ -6,11 +6,17 @@
 #include <QDateTime>
 #include <QJsonDocument>
 
+#include <algorithm>
+
 namespace fleetdeck {
 namespace {
 
 // An acknowledgement that has not come back after this long will not; forget the command.
 constexpr std::int64_t kAckWaitMs = 10'000;
+// One operator drives one robot; a few leases allow a hand-over in progress, not a hoard.
+constexpr int kMaxLeasesPerConsole = 4;
+// Commands awaiting their ack, all consoles together; past this the oldest are forgotten.
+constexpr int kMaxAwaitingAck = 20'000;
 
 teleop::CommandGate::Kind toKind(fleet::v1::TeleopCommand::Kind kind, bool *known)
 {
@@ -73,6 +79,15 @@ void TeleopRouter::acquire(const Console &console, const fleet::v1::AcquireLease
     const QString robotId = codec::toQString(request.robot_id());
     if (!m_gate->isCommandPathUp()) {
         m_outbox.sendTo(console.sessionId, leaseResult(false, robotId, tr("The command path to the robots is down; try again when it is back.")));
+        return;
+    }
+    const bool alreadyHeld = [&] {
+        const std::optional<teleop::Lease> current = m_leases->leaseFor(robotId);
+        return current && m_sessionByLease.value(current->id) == console.sessionId;
+    }();
+    if (!alreadyHeld && std::count(m_sessionByLease.cbegin(), m_sessionByLease.cend(), console.sessionId) >= kMaxLeasesPerConsole) {
+        m_outbox.sendTo(console.sessionId,
+                        leaseResult(false, robotId, tr("This console already holds %1 robots; release one first.").arg(kMaxLeasesPerConsole)));
         return;
     }
     teleop::LeaseManager::Result result = request.takeover()
@@ -173,6 +188,8 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
     if (!accepted)
         return;
 
+    if (m_sent.size() >= kMaxAwaitingAck)
+        m_sent.clear();  // acks that never came; round trips of the lost ones are not measured
     m_sent.insert(sentKey(gateRequest.robotId, request.sequence()),
                   {console.sessionId, gateRequest.leaseId, m_clock->nowUnixMs()});
     if (gateRequest.kind == teleop::CommandGate::Kind::EmergencyStop)

@@ -3,6 +3,8 @@
 #include "codec.h"
 #include "fleetserver.h"
 
+#include <algorithm>
+
 namespace fleetdeck {
 namespace {
 
@@ -44,6 +46,10 @@ bool TeleopService::start(const kafka::KafkaSettings &settings, QString *error)
     m_settings = settings;
     kafka::KafkaSettings commandSettings = settings;
     commandSettings.properties.insert(QStringLiteral("linger.ms"), QStringLiteral("0"));
+    // A command librdkafka cannot deliver within its budget is dropped, never delivered late after
+    // a broker outage (the robot would refuse it as late anyway, if its clock agrees).
+    commandSettings.properties.insert(QStringLiteral("message.timeout.ms"),
+                                      QString::number(std::max(1, m_server->settings().commandBudgetMs)));
     if (!m_producer.start(commandSettings, error) || !m_producer.prepareTopic(settings.topics.commands, 10'000, error))
         return false;
     const bool reading = m_acks.start(

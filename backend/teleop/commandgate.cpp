@@ -12,6 +12,8 @@ namespace fleetdeck::teleop {
 
 namespace {
 
+constexpr std::uint64_t kMaxSequenceJump = std::uint64_t(1) << 32;
+
 using Decision = CommandGate::Decision;
 using Refusal = CommandGate::Refusal;
 
@@ -78,6 +80,12 @@ CommandGate::Decision CommandGate::decide(const Request &request)
     if (!m_leases.isLive(*lease))
         return refuse(Refusal::LeaseExpired, QStringLiteral("the lease on %1 has expired").arg(lease->robotId));
 
+    // A jump this far cannot be a console counting up; and the lease-end Stop (lastSequence + 1)
+    // must never wrap to 0, which the robot would ignore as old.
+    if (request.sequence > lease->lastSequence + kMaxSequenceJump) {
+        return refuse(Refusal::Sequence,
+                      QStringLiteral("sequence %1 jumps too far ahead of %2").arg(request.sequence).arg(lease->lastSequence));
+    }
     if (request.sequence == lease->lastSequence) {
         return refuse(Refusal::Sequence, QStringLiteral("duplicate of command %1").arg(request.sequence));
     }
