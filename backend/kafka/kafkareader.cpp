@@ -3,6 +3,7 @@
 #include "clock.h"
 #include "logging.h"
 
+#include <QElapsedTimer>
 #include <QThread>
 
 #include <vector>
@@ -12,6 +13,7 @@ namespace {
 constexpr int kMetadataTimeoutMs = 10'000;
 constexpr int kPollTimeoutMs = 100;
 constexpr std::size_t kMaxBatch = 4096;
+constexpr int kReachabilityProbeMs = 1000;
 // Where seeking by time finds nothing: read at most this many of a partition's last messages.
 constexpr qint64 kTailMessages = 100'000;
 }  // namespace
@@ -99,7 +101,19 @@ void KafkaReader::pollLoop()
 {
     std::vector<rd_kafka_message_t *> batch;
     batch.reserve(kMaxBatch);
+    QElapsedTimer sinceProbe;
+    sinceProbe.start();
     while (!m_stopping.load(std::memory_order_relaxed)) {
+        // librdkafka says when every broker is down but not when one is back; an idle topic brings
+        // no message to say so either. Ask for metadata now and then until a broker answers.
+        if (!m_brokerReachable.load() && sinceProbe.elapsed() >= kReachabilityProbeMs) {
+            sinceProbe.restart();
+            const rd_kafka_metadata_t *metadata = nullptr;
+            if (rd_kafka_metadata(m_consumer.get(), 0, nullptr, &metadata, kReachabilityProbeMs / 2) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                rd_kafka_metadata_destroy(metadata);
+                setBrokerReachable(true);
+            }
+        }
         int timeoutMs = kPollTimeoutMs;
         while (batch.size() < kMaxBatch) {
             rd_kafka_message_t *message = rd_kafka_consumer_poll(m_consumer.get(), timeoutMs);
