@@ -120,10 +120,19 @@ void KafkaReader::pollLoop()
             if (!message)
                 break;
             timeoutMs = 0;
+            if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                // The end of a partition counts as caught up even where the last offsets are
+                // transaction markers, which are never delivered as messages.
+                if (message->partition >= 0 && message->partition < m_partitionCount)
+                    m_targetOffsets[static_cast<std::size_t>(message->partition)] = 0;
+                rd_kafka_message_destroy(message);
+                if (!m_caughtUp.load(std::memory_order_relaxed))
+                    checkCaughtUp();
+                continue;
+            }
             if (message->err) {
                 quint64 suppressed = 0;
-                if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF
-                    && m_errorLog.shouldLog(SystemClock().nowUnixMs(), &suppressed))
+                if (m_errorLog.shouldLog(SystemClock().nowUnixMs(), &suppressed))
                     qCWarning(lcKafka).noquote() << m_topic << "consume error:" << rd_kafka_message_errstr(message);
                 rd_kafka_message_destroy(message);
                 continue;

@@ -29,7 +29,8 @@ QMap<QString, QString> consumerProperties(const KafkaSettings &settings)
             // default (100k) a busy consumer starves between fetches and ingest drops to a quarter
             // (bench_ingest). Memory stays bounded by queued.max.messages.kbytes.
             {QStringLiteral("queued.min.messages"), QStringLiteral("1000000")},
-            {QStringLiteral("enable.partition.eof"), QStringLiteral("false")},
+            // Reaching a partition's end is how a reader knows it has caught up (readiness).
+            {QStringLiteral("enable.partition.eof"), QStringLiteral("true")},
             // Small requests must not wait for Nagle's algorithm: teleop commands and acks are tiny.
             {QStringLiteral("socket.nagle.disable"), QStringLiteral("true")},
             {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},
