@@ -62,6 +62,12 @@ struct Console {
     FleetClient client{&transport, &clock};
 };
 
+// A street-sized viewport around robot 0 of `sample()`'s fleet, and no other robot.
+void watchRobot0Only(FleetClient &client)
+{
+    client.watchViewport(53.5499, 13.25, 53.55005, 13.27);
+}
+
 QByteArray helloFrame()
 {
     fleet::v1::ClientMessage hello;
@@ -295,7 +301,7 @@ private Q_SLOTS:
         console.client.setUrl(backend.url());
         QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
         console.client.setFollowedRobot(QStringLiteral("nb-0008"));
-        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        watchRobot0Only(console.client);
         QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
         backend.publish(10, 2, 2e-3);
         backend.server->tick();
@@ -312,7 +318,7 @@ private Q_SLOTS:
         backend.server->tick();
         Console console;
         console.client.setFollowedRobot(QStringLiteral("nb-0008"));
-        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        watchRobot0Only(console.client);
         console.client.setUrl(backend.url());
         QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
         for (quint64 seq = 2; seq <= 4; ++seq) {
@@ -335,7 +341,7 @@ private Q_SLOTS:
         backend.server->tick();
         Console console;
         console.client.setFollowedRobot(QStringLiteral("nb-0008"));
-        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        watchRobot0Only(console.client);
         console.client.setUrl(backend.url());
         QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
         backend.publish(10, 2);  // nb-0003 .. nb-0009 appear
@@ -358,7 +364,7 @@ private Q_SLOTS:
         Console console;
         console.client.setUrl(backend.url());
         QTRY_COMPARE(console.client.state(), FleetClient::ConnectionState::Live);
-        console.client.watchViewport(53.5499, 13.25, 53.55005, 13.27);  // robot 0 only
+        watchRobot0Only(console.client);
         QTRY_COMPARE(console.client.stats().refreshes, quint64(1));
         RobotState leaving = sample(0, 2);
         leaving.latDeg = 53.56;  // out of the box

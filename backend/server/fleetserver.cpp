@@ -474,16 +474,25 @@ void FleetServer::tick()
 
     if (m_store.hasChanges()) {
         ++m_sequence;
-        fleet::v1::ServerMessage message;
-        auto *delta = message.mutable_delta();
-        delta->set_sequence(m_sequence);
-        delta->set_server_time_unix_ms(now);
         const std::vector<FleetStore::Change> changes = m_store.takeChanges();
-        delta->mutable_robots()->Reserve(static_cast<int>(changes.size()));
-        for (const FleetStore::Change &change : changes)
-            codec::writeRobotState(m_store.robot(change.slot), change.slot, change.groups, delta->add_robots());
-        const QByteArray bytes = codec::serialize(message);
-        ++m_stats.deltasEncoded;
+
+        // The whole-fleet delta, encoded once on first use and sent as the same bytes to every
+        // console that watches the whole fleet; never encoded in a tick without such a console.
+        QByteArray wholeFleetBytes;
+        const auto wholeFleetDelta = [&]() -> const QByteArray & {
+            if (!wholeFleetBytes.isEmpty())
+                return wholeFleetBytes;
+            fleet::v1::ServerMessage message;
+            auto *delta = message.mutable_delta();
+            delta->set_sequence(m_sequence);
+            delta->set_server_time_unix_ms(now);
+            delta->mutable_robots()->Reserve(static_cast<int>(changes.size()));
+            for (const FleetStore::Change &change : changes)
+                codec::writeRobotState(m_store.robot(change.slot), change.slot, change.groups, delta->add_robots());
+            wholeFleetBytes = codec::serialize(message);
+            ++m_stats.deltasEncoded;
+            return wholeFleetBytes;
+        };
 
         // For consoles watching a viewport: each changed robot encoded once in full and once reduced,
         // then per console only concatenation. Built only when such a console exists.
@@ -523,7 +532,7 @@ void FleetServer::tick()
                 continue;
             }
             if (session->wholeFleet) {
-                sendTo(session.get(), bytes);
+                sendTo(session.get(), wholeFleetDelta());
                 continue;
             }
             buildEntries();
