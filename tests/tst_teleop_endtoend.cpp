@@ -11,6 +11,7 @@
 #include "simulatorrunner.h"
 #include "streetgraph.h"
 #include "telemetryingest.h"
+#include "teleoplog.h"
 #include "teleopservice.h"
 #include "websockettransport.h"
 
@@ -179,6 +180,27 @@ private Q_SLOTS:
         QTRY_VERIFY(alice.leaseId.isEmpty() && alice.lastLeaseReason.contains(QStringLiteral("released")));
         QVERIFY(!teleop.leases().leaseFor(robotId));
 
+        // The audit trail reaches every console, and a console that joins later gets the recent part.
+        TeleopLog bobsLog(&bob.client);
+        bobsLog.setRobotId(robotId);
+        Operator carol(QStringLiteral("carol"), server.port());
+        TeleopLog carolsLog(&carol.client);
+        carolsLog.setRobotId(robotId);
+        QTRY_COMPARE_WITH_TIMEOUT(carol.client.state(), FleetClient::ConnectionState::Live, 20000);
+        {
+            const TeleopLog *log = &carolsLog;
+            QTRY_VERIFY(log->events().size() >= 3);
+            const QVariantMap ended = log->events().at(0).toMap();   // newest first
+            QCOMPARE(ended.value(QStringLiteral("kind")).toInt(), int(fleet::v1::TeleopEvent::KIND_LEASE_ENDED));
+            QCOMPARE(ended.value(QStringLiteral("operatorName")).toString(), QStringLiteral("alice"));
+            QVERIFY2(ended.value(QStringLiteral("commands")).toInt() >= 30, qPrintable(ended.value(QStringLiteral("commands")).toString()));
+            QVERIFY(ended.value(QStringLiteral("maxLinearMps")).toDouble() > 0.9);
+            QVERIFY(ended.value(QStringLiteral("detail")).toString().contains(QStringLiteral("released")));
+            QCOMPARE(log->events().at(1).toMap().value(QStringLiteral("kind")).toInt(), int(fleet::v1::TeleopEvent::KIND_EMERGENCY_STOP));
+            QCOMPARE(log->events().at(1).toMap().value(QStringLiteral("operatorName")).toString(), QStringLiteral("bob"));
+            QCOMPARE(log->events().at(2).toMap().value(QStringLiteral("kind")).toInt(), int(fleet::v1::TeleopEvent::KIND_LEASE_ACQUIRED));
+        }
+
         // A console that goes quiet while holding a robot: the lease expires and the robot is told to stop.
         const std::optional<std::size_t> robotIndex = simulator.indexOf(robotId);
         alice.acquire(robotId);
@@ -193,6 +215,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(alice.lastLeaseReason.contains(QStringLiteral("expired")), 8000);
         QVERIFY(!teleop.leases().leaseFor(robotId));
         QTRY_COMPARE(simulator.robots()[*robotIndex].speedMps, 0.f);
+        // bob watched it all live: the second session (resumed autonomy, then expired) after the first.
+        QTRY_COMPARE(bobsLog.events().at(0).toMap().value(QStringLiteral("kind")).toInt(), int(fleet::v1::TeleopEvent::KIND_LEASE_ENDED));
+        QVERIFY(bobsLog.events().at(0).toMap().value(QStringLiteral("detail")).toString().contains(QStringLiteral("expired")));
+        QCOMPARE(bobsLog.events().at(1).toMap().value(QStringLiteral("kind")).toInt(), int(fleet::v1::TeleopEvent::KIND_RESUME_AUTONOMY));
 
         runner.stop();
         teleop.stop(QStringLiteral("test over"));

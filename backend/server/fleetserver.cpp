@@ -255,8 +255,10 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
     sendTo(session, codec::serialize(welcome));
     sendTo(session, encodeStatus());
     sendSnapshot(session);
-    if (m_teleop)
+    if (m_teleop) {
         sendTo(session, codec::serialize(m_teleop->leaseTable()));
+        sendTo(session, codec::serialize(m_teleop->recentHistory()));
+    }
 }
 
 void FleetServer::setTeleopRouter(TeleopRouter *router)

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 
@@ -61,17 +62,65 @@ QString TeleopRouter::sentKey(const QString &robotId, std::uint64_t sequence)
     return robotId + QLatin1Char('#') + QString::number(sequence);
 }
 
-void TeleopRouter::audit(const char *event, const QString &robotId, const QString &operatorName, const QJsonObject &extra)
+namespace {
+const char *auditEventName(fleet::v1::TeleopEvent::Kind kind)
 {
-    QJsonObject record = extra;
-    record.insert(QStringLiteral("ts"), QDateTime::fromMSecsSinceEpoch(m_clock->nowUnixMs(), Qt::UTC).toString(Qt::ISODateWithMs));
-    record.insert(QStringLiteral("event"), QLatin1String(event));
-    record.insert(QStringLiteral("robot_id"), robotId);
-    record.insert(QStringLiteral("operator"), operatorName);
+    switch (kind) {
+    case fleet::v1::TeleopEvent::KIND_LEASE_ACQUIRED: return "lease_acquired";
+    case fleet::v1::TeleopEvent::KIND_LEASE_TAKEN_OVER: return "lease_taken_over";
+    case fleet::v1::TeleopEvent::KIND_LEASE_ENDED: return "lease_ended";
+    case fleet::v1::TeleopEvent::KIND_EMERGENCY_STOP: return "emergency_stop";
+    case fleet::v1::TeleopEvent::KIND_RESUME_AUTONOMY: return "resume_autonomy";
+    default: return "unknown";
+    }
+}
+
+fleet::v1::TeleopEvent teleopEvent(fleet::v1::TeleopEvent::Kind kind, const QString &robotId, const QString &operatorName)
+{
+    fleet::v1::TeleopEvent event;
+    event.set_kind(kind);
+    event.set_robot_id(codec::toStd(robotId));
+    event.set_operator_name(codec::toStd(operatorName));
+    return event;
+}
+}  // namespace
+
+void TeleopRouter::audit(fleet::v1::TeleopEvent event)
+{
+    event.set_time_unix_ms(m_clock->nowUnixMs());
+    QJsonObject record;
+    record.insert(QStringLiteral("ts"), QDateTime::fromMSecsSinceEpoch(event.time_unix_ms(), Qt::UTC).toString(Qt::ISODateWithMs));
+    record.insert(QStringLiteral("event"), QLatin1String(auditEventName(event.kind())));
+    record.insert(QStringLiteral("robot_id"), codec::toQString(event.robot_id()));
+    record.insert(QStringLiteral("operator"), codec::toQString(event.operator_name()));
+    if (!event.detail().empty())
+        record.insert(event.kind() == fleet::v1::TeleopEvent::KIND_LEASE_ENDED ? QStringLiteral("why") : QStringLiteral("reason"),
+                      codec::toQString(event.detail()));
+    if (event.kind() == fleet::v1::TeleopEvent::KIND_LEASE_ENDED) {
+        record.insert(QStringLiteral("duration_ms"), double(event.duration_ms()));
+        record.insert(QStringLiteral("commands"), double(event.commands()));
+        record.insert(QStringLiteral("max_linear_mps"), double(event.max_linear_mps()));
+    }
     const QByteArray json = QJsonDocument(record).toJson(QJsonDocument::Compact);
     qCInfo(lcTeleop).noquote() << "audit" << json;
     if (m_audit)
         m_audit(json);
+
+    if (m_history.size() >= kHistoryLength)
+        m_history.pop_front();
+    m_history.push_back(event);
+    fleet::v1::ServerMessage message;
+    *message.mutable_teleop_event() = std::move(event);
+    m_outbox.broadcast(message);
+}
+
+fleet::v1::ServerMessage TeleopRouter::recentHistory() const
+{
+    fleet::v1::ServerMessage message;
+    auto *history = message.mutable_teleop_history();
+    for (const fleet::v1::TeleopEvent &event : m_history)
+        *history->add_events() = event;
+    return message;
 }
 
 void TeleopRouter::acquire(const Console &console, const fleet::v1::AcquireLease &request)
@@ -111,8 +160,12 @@ void TeleopRouter::acquire(const Console &console, const fleet::v1::AcquireLease
     lease->set_expires_unix_ms(result.lease.expiresUnixMs);
     m_outbox.sendTo(console.sessionId, reply);
     if (!renewed) {
-        audit(request.takeover() ? "lease_taken_over" : "lease_acquired", robotId, console.operatorName,
-              request.takeover() ? QJsonObject{{QStringLiteral("reason"), codec::toQString(request.reason())}} : QJsonObject{});
+        fleet::v1::TeleopEvent event = teleopEvent(request.takeover() ? fleet::v1::TeleopEvent::KIND_LEASE_TAKEN_OVER
+                                                                      : fleet::v1::TeleopEvent::KIND_LEASE_ACQUIRED,
+                                                   robotId, console.operatorName);
+        if (request.takeover())
+            event.set_detail(request.reason());
+        audit(std::move(event));
         broadcastLeaseTable();
     }
 }
@@ -134,11 +187,13 @@ void TeleopRouter::endLease(const teleop::Lease &lease, const QString &why)
     const QString operatorName = m_operatorByLease.take(lease.id);
     if (holder)
         m_outbox.sendTo(holder, leaseResult(false, lease.robotId, why));
-    audit("lease_ended", lease.robotId, operatorName.isEmpty() ? lease.operatorId : operatorName,
-          {{QStringLiteral("why"), why},
-           {QStringLiteral("duration_ms"), double(m_clock->nowUnixMs() - lease.startedUnixMs)},
-           {QStringLiteral("commands"), double(lease.commandsAccepted)},
-           {QStringLiteral("max_linear_mps"), lease.maxLinearMps}});
+    fleet::v1::TeleopEvent event = teleopEvent(fleet::v1::TeleopEvent::KIND_LEASE_ENDED, lease.robotId,
+                                               operatorName.isEmpty() ? lease.operatorId : operatorName);
+    event.set_detail(codec::toStd(why));
+    event.set_duration_ms(m_clock->nowUnixMs() - lease.startedUnixMs);
+    event.set_commands(static_cast<std::uint32_t>(lease.commandsAccepted));
+    event.set_max_linear_mps(static_cast<float>(lease.maxLinearMps));
+    audit(std::move(event));
     broadcastLeaseTable();
 }
 
@@ -192,10 +247,13 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
         m_sent.clear();  // acks that never came; round trips of the lost ones are not measured
     m_sent.insert(sentKey(gateRequest.robotId, request.sequence()),
                   {console.sessionId, gateRequest.leaseId, m_clock->nowUnixMs()});
-    if (gateRequest.kind == teleop::CommandGate::Kind::EmergencyStop)
-        audit("emergency_stop", gateRequest.robotId, console.operatorName);
-    else
-        (void)m_leases->renew(gateRequest.leaseId, console.operatorName);  // driving keeps the lease
+    if (gateRequest.kind == teleop::CommandGate::Kind::EmergencyStop) {
+        audit(teleopEvent(fleet::v1::TeleopEvent::KIND_EMERGENCY_STOP, gateRequest.robotId, console.operatorName));
+        return;
+    }
+    if (gateRequest.kind == teleop::CommandGate::Kind::ResumeAutonomy)
+        audit(teleopEvent(fleet::v1::TeleopEvent::KIND_RESUME_AUTONOMY, gateRequest.robotId, console.operatorName));
+    (void)m_leases->renew(gateRequest.leaseId, console.operatorName);  // driving keeps the lease
 }
 
 void TeleopRouter::acknowledged(const fleet::v1::CommandAck &ack)

@@ -7,9 +7,9 @@
 #include "fleet/v1/console.pb.h"
 
 #include <QHash>
-#include <QJsonObject>
 #include <QObject>
 
+#include <deque>
 #include <functional>
 
 namespace fleetdeck {
@@ -59,6 +59,11 @@ public:
 
     // Who drives what, as every console sees it (lease ids stay with their holders).
     [[nodiscard]] fleet::v1::ServerMessage leaseTable() const;
+    // The recent audit trail (oldest first), for a console that just joined.
+    [[nodiscard]] fleet::v1::ServerMessage recentHistory() const;
+
+    // Enough for a robot's recent sessions on a busy day, small enough to send to every new console.
+    static constexpr std::size_t kHistoryLength = 256;
 
 private:
     struct Sent {
@@ -70,7 +75,8 @@ private:
     void endLease(const teleop::Lease &lease, const QString &why);
     void sendStop(const teleop::Lease &ended);
     void broadcastLeaseTable();
-    void audit(const char *event, const QString &robotId, const QString &operatorName, const QJsonObject &extra = {});
+    // One audit event: to the log and the audit sink as JSON, to every console as a TeleopEvent.
+    void audit(fleet::v1::TeleopEvent event);
     [[nodiscard]] static QString sentKey(const QString &robotId, std::uint64_t sequence);
 
     teleop::LeaseManager *m_leases;
@@ -82,6 +88,7 @@ private:
     QHash<QString, quint64> m_sessionByLease;   // lease id -> session that holds it
     QHash<QString, QString> m_operatorByLease;  // lease id -> operator name, for the audit record
     QHash<QString, Sent> m_sent;                // robot id + sequence -> who sent it, for acks
+    std::deque<fleet::v1::TeleopEvent> m_history;  // the last kHistoryLength audit events
 };
 
 }  // namespace fleetdeck

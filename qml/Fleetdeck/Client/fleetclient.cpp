@@ -319,6 +319,15 @@ void FleetClient::onMessage(const QByteArray &bytes)
         if (m_teleopHandler)
             m_teleopHandler(message);
         return;
+    case fleet::v1::ServerMessage::kTeleopEvent:
+    case fleet::v1::ServerMessage::kTeleopHistory:
+        if (m_teleopHistoryHandler)
+            m_teleopHistoryHandler(message);
+        return;
+    case fleet::v1::ServerMessage::kInfra:
+        if (m_infraHandler)
+            m_infraHandler(message);
+        return;
     case fleet::v1::ServerMessage::kHeartbeat:
         return;
     case fleet::v1::ServerMessage::kGoodbye:

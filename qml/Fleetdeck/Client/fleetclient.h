@@ -83,6 +83,16 @@ public:
     {
         m_teleopHandler = std::move(handler);
     }
+    // The audit trail as it happens (TeleopEvent) and, after each connect, its recent part (TeleopHistory).
+    void setTeleopHistoryHandler(std::function<void(const fleet::v1::ServerMessage &)> handler)
+    {
+        m_teleopHistoryHandler = std::move(handler);
+    }
+    // Database, proxy and Kafka health (InfraUpdate): the history after each connect, then one point per interval.
+    void setInfraHandler(std::function<void(const fleet::v1::ServerMessage &)> handler)
+    {
+        m_infraHandler = std::move(handler);
+    }
     // From the Welcome: the role the backend granted, the lease lifetime and the command budget.
     [[nodiscard]] int role() const { return m_role; }
     [[nodiscard]] int leaseTtlMs() const { return m_leaseTtlMs; }
@@ -157,6 +167,8 @@ private:
     int m_leaseTtlMs = 0;
     int m_commandBudgetMs = 0;
     std::function<void(const fleet::v1::ServerMessage &)> m_teleopHandler;
+    std::function<void(const fleet::v1::ServerMessage &)> m_teleopHistoryHandler;
+    std::function<void(const fleet::v1::ServerMessage &)> m_infraHandler;
     QTimer m_reconnectTimer;
     QTimer m_heartbeatTimer;
     Stats m_stats;

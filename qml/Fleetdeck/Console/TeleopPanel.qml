@@ -11,6 +11,7 @@ ColumnLayout {
 
     required property var teleop   // TeleopController
     required property var colors   // Palette
+    property var log: null          // TeleopLog aimed at the same robot: its recent teleoperation
 
     spacing: 6
 
@@ -253,5 +254,38 @@ ColumnLayout {
         color: root.colors.danger
         wrapMode: Text.Wrap
         font.pixelSize: 12
+    }
+
+    // Who drove this robot lately, and how: the audit trail, so an operator taking a robot knows
+    // it was e-stopped a minute ago or handed back by a colleague.
+    Text {
+        Layout.topMargin: 6
+        visible: historyRepeater.count > 0
+        text: qsTr("Recent teleoperation")
+        color: root.colors.textMuted
+        font.pixelSize: 12
+        font.bold: true
+    }
+    Repeater {
+        id: historyRepeater
+        objectName: "teleopHistory"
+        model: root.log !== null ? root.log.events : []
+        delegate: Text {
+            required property var modelData
+            Layout.fillWidth: true
+            text: {
+                const e = modelData
+                let line = Qt.formatTime(new Date(e.timeUnixMs), "hh:mm:ss") + "  " + e.title + " · " + e.operatorName
+                if (e.kind === 3)  // lease ended: the driving session's figures
+                    line += qsTr(" · %1 s, %2 commands, max %3 m/s").arg((e.durationMs / 1000).toFixed(0))
+                                .arg(e.commands).arg(e.maxLinearMps.toFixed(1))
+                if (e.detail !== "")
+                    line += " (" + e.detail + ")"
+                return line
+            }
+            color: modelData.kind === 4 ? root.colors.danger : root.colors.text
+            wrapMode: Text.Wrap
+            font.pixelSize: 12
+        }
     }
 }

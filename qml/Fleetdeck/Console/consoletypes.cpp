@@ -10,6 +10,7 @@
 #include "robotselection.h"
 #include "robotstate.h"
 #include "teleopcontroller.h"
+#include "teleoplog.h"
 
 #include <QQmlEngine>
 
@@ -22,6 +23,7 @@ void registerConsoleTypes()
     qmlRegisterUncreatableType<FleetClient>(uri, 1, 0, "FleetClient", QStringLiteral("created by the application"));
     qmlRegisterUncreatableType<RobotModel>(uri, 1, 0, "RobotModel", QStringLiteral("owned by FleetClient"));
     qmlRegisterUncreatableType<TeleopController>(uri, 1, 0, "TeleopController", QStringLiteral("created by the application"));
+    qmlRegisterUncreatableType<TeleopLog>(uri, 1, 0, "TeleopLog", QStringLiteral("created by the application"));
     qmlRegisterUncreatableMetaObject(fleetdeck::staticMetaObject, uri, 1, 0, "Fleet",
                                      QStringLiteral("enums only"));
     const char *consoleUri = "Fleetdeck.Console.Types";
