@@ -6,11 +6,15 @@
 #include "embeddedkafka.h"
 #include "fleetserver.h"
 #include "fleetsimulator.h"
+#include "infraservice.h"
 #include "logformat.h"
 #include "logging.h"
 #include "options.h"
 #include "prometheustext.h"
+#include "promqlsource.h"
+#include "scrapesource.h"
 #include "shutdownsignals.h"
+#include "simulateddatabase.h"
 #include "simulatorrunner.h"
 #include "streetgraph.h"
 #include "telemetryingest.h"
@@ -18,6 +22,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFile>
+#include <QUrl>
 
 #include <cstdio>
 #include <memory>
@@ -62,6 +68,19 @@ struct DaemonOptions {
     QCommandLineOption admins{QStringLiteral("admins"),
                               QStringLiteral("Operators (comma-separated names) who may take over leases. Until token authentication, names are as consoles state them."),
                               QStringLiteral("names")};
+    QCommandLineOption scrapeTargets{QStringLiteral("scrape-targets"),
+                                     QStringLiteral("Database, proxy and prober metrics endpoints to scrape, as a Prometheus file_sd JSON file."),
+                                     QStringLiteral("file")};
+    QCommandLineOption prometheus{QStringLiteral("prometheus"),
+                                  QStringLiteral("Ask this Prometheus server (PromQL over its HTTP API) for the database and proxy metrics instead of scraping."),
+                                  QStringLiteral("url")};
+    QCommandLineOption infraIntervalMs{QStringLiteral("infra-interval-ms"),
+                                       QStringLiteral("How often consoles get a point of database, proxy and Kafka health (default 2000)."),
+                                       QStringLiteral("ms"), QStringLiteral("2000")};
+    QCommandLineOption incident{QStringLiteral("incident"),
+                                QStringLiteral("With --demo: a database incident, START_S from start (repeatable): KIND:START_S:DURATION_S[:TARGET], "
+                                               "KIND standby-backup[:member], replication-lag[:member], error-burst:app/collection, connections-saturated."),
+                                QStringLiteral("spec")};
     QCommandLineOption exitWithParent{QStringLiteral("exit-on-stdin-eof"),
                                       QStringLiteral("Shut down when standard input closes (used by the console's demo).")};
 };
@@ -87,7 +106,8 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     opts.kafka.addTo(&parser);
     parser.addOptions({opts.listen, opts.port, opts.tickMs, opts.staleMs, opts.lostMs, opts.partitions, opts.fromEnd,
-                       opts.replay, opts.logFormat, opts.demo, opts.robots, opts.seed, opts.admins, opts.exitWithParent});
+                       opts.replay, opts.logFormat, opts.demo, opts.robots, opts.seed, opts.admins, opts.scrapeTargets, opts.prometheus, opts.infraIntervalMs,
+                       opts.incident, opts.exitWithParent});
     parser.process(app);
 
     QString error;
@@ -102,8 +122,28 @@ int main(int argc, char *argv[])
     const auto robots = partitions ? options::intValue(parser, opts.robots, 1, 100'000, &error) : std::nullopt;
     const auto seed = robots ? options::intValue(parser, opts.seed, 0, 1 << 30, &error) : std::nullopt;
     const auto replaySeconds = seed ? options::intValue(parser, opts.replay, 1, 7 * 24 * 3600, &error) : std::nullopt;
-    if (!replaySeconds)
+    const auto infraIntervalMs = replaySeconds ? options::intValue(parser, opts.infraIntervalMs, 250, 60'000, &error) : std::nullopt;
+    if (!infraIntervalMs)
         return fail(error);
+    if (parser.isSet(opts.incident) && !parser.isSet(opts.demo))
+        return fail(QStringLiteral("--incident needs --demo (fleetsim --incident for a separate simulator)"));
+    if (parser.isSet(opts.prometheus) && parser.isSet(opts.scrapeTargets))
+        return fail(QStringLiteral("--prometheus and --scrape-targets: choose one source of database metrics"));
+    std::optional<std::vector<metrics::ScrapeSource::Target>> scrapeTargets;
+    if (parser.isSet(opts.scrapeTargets)) {
+        QFile file(parser.value(opts.scrapeTargets));
+        if (!file.open(QIODevice::ReadOnly))
+            return fail(QStringLiteral("--scrape-targets %1: %2").arg(file.fileName(), file.errorString()));
+        scrapeTargets = metrics::ScrapeSource::parseFileSd(file.readAll(), &error);
+        if (!scrapeTargets)
+            return fail(QStringLiteral("--scrape-targets %1: %2").arg(file.fileName(), error));
+    }
+    QUrl prometheusUrl;
+    if (parser.isSet(opts.prometheus)) {
+        prometheusUrl = QUrl(parser.value(opts.prometheus), QUrl::StrictMode);
+        if (!prometheusUrl.isValid() || (prometheusUrl.scheme() != QLatin1String("http") && prometheusUrl.scheme() != QLatin1String("https")))
+            return fail(QStringLiteral("--prometheus \"%1\": expected an http(s) URL").arg(parser.value(opts.prometheus)));
+    }
     LogFormat logFormat = LogFormat::Text;
     if (!parseLogFormat(parser.value(opts.logFormat), &logFormat))
         return fail(QStringLiteral("--log-format \"%1\": expected text or json").arg(parser.value(opts.logFormat)));
@@ -185,6 +225,7 @@ int main(int argc, char *argv[])
     std::optional<sim::StreetGraph> graph;
     std::unique_ptr<sim::FleetSimulator> simulator;
     std::unique_ptr<sim::SimulatorRunner> runner;
+    std::unique_ptr<SimulatedDatabase> database;
     if (parser.isSet(opts.demo)) {
         graph = sim::StreetGraph::loadShipped(&error);
         if (!graph)
@@ -197,7 +238,48 @@ int main(int argc, char *argv[])
         if (!runner->start(kafkaSettings, 100, kDemoWarmUpMs, &error))
             return fail(error);
         qCInfo(lcSim) << "simulating" << *robots << "robots";
+
+        // The demo's database tier, served on its own port like real sidecars and scraped over HTTP.
+        database = std::make_unique<SimulatedDatabase>(simulator.get(), &clock, static_cast<std::uint64_t>(*seed));
+        if (!database->addIncidents(parser.values(opts.incident), &error))
+            return fail(QStringLiteral("--incident: %1").arg(error));
+        if (!database->listen(QHostAddress::LocalHost, 0, &error))
+            return fail(error);
+        std::printf("METRICS http://%s\n", database->hostPort().constData());
+        if (!scrapeTargets && prometheusUrl.isEmpty())
+            scrapeTargets = metrics::ScrapeSource::parseFileSd(database->targetsJson(), &error);
     }
+
+    InfraService::Settings infraSettings;
+    infraSettings.intervalMs = *infraIntervalMs;
+    std::unique_ptr<metrics::MetricsSource> metricsSource;
+    if (!prometheusUrl.isEmpty()) {
+        metrics::PromQlSource::Settings promSettings;
+        promSettings.baseUrl = prometheusUrl;
+        promSettings.intervalMs = *infraIntervalMs;
+        metricsSource = std::make_unique<metrics::PromQlSource>(promSettings, InfraService::standardQueries(), &clock);
+    } else if (scrapeTargets) {
+        metrics::ScrapeSource::Settings scrapeSettings;
+        scrapeSettings.targets = *scrapeTargets;
+        scrapeSettings.intervalMs = *infraIntervalMs;
+        metricsSource = std::make_unique<metrics::ScrapeSource>(scrapeSettings, InfraService::standardQueries(), &clock);
+    }
+    InfraService::OwnFigures own;
+    own.kafkaLag = [&ingest, topic = kafkaSettings.topics.telemetry] {
+        std::vector<fleet::v1::PartitionLag> lags;
+        for (const kafka::KafkaReader::PartitionState &state : ingest.reader().partitionStates()) {
+            fleet::v1::PartitionLag lag;
+            lag.set_topic(topic.toStdString());
+            lag.set_partition(state.partition);
+            lag.set_lag(state.lag());
+            lags.push_back(std::move(lag));
+        }
+        return lags;
+    };
+    own.telemetryMessages = [&ingest] { return ingest.messageCount(); };
+    own.teleopRoundTripP99Ms = [&teleop](std::int64_t windowMs) { return teleop.router().roundTripP99Ms(windowMs); };
+    InfraService infra(infraSettings, std::move(metricsSource), own, &server, &clock);
+    infra.start();
 
     server.startTicking();
     // A parent process (the console's demo) reads this line to find us.

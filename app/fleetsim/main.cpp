@@ -1,11 +1,14 @@
 // fleetsim: a fleet of simulated sidewalk robots driving the streets of the shipped city. Publishes
 // fleet.v1 telemetry to Kafka, obeys fleet.v1 commands and acknowledges them. Deterministic per --seed.
+// With --metrics-port it also serves the fleet's database tier (mongoproxy sidecars, mongod exporters, a
+// prober) as Prometheus endpoints whose traffic follows the fleet, with --incident to break it on cue.
 
 #include "clock.h"
 #include "fleetsimulator.h"
 #include "logging.h"
 #include "options.h"
 #include "shutdownsignals.h"
+#include "simulateddatabase.h"
 #include "simulatorrunner.h"
 #include "streetgraph.h"
 
@@ -48,12 +51,27 @@ int main(int argc, char *argv[])
     const QCommandLineOption warmUpOption(QStringLiteral("warm-up-s"),
                                           QStringLiteral("Simulate this much of the past before going live, so robots start spread out on tasks (default 900)."),
                                           QStringLiteral("s"), QStringLiteral("900"));
+    const QCommandLineOption metricsPortOption(
+        QStringLiteral("metrics-port"),
+        QStringLiteral("Serve simulated MongoDB, mongoproxy and prober metrics on this port (0: off; default 0). "
+                       "The address is printed as METRICS http://…"),
+        QStringLiteral("port"), QStringLiteral("0"));
+    const QCommandLineOption metricsListenOption(QStringLiteral("metrics-listen"),
+                                                 QStringLiteral("Address for --metrics-port (default 127.0.0.1)."),
+                                                 QStringLiteral("address"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption incidentOption(
+        QStringLiteral("incident"),
+        QStringLiteral("Inject a database incident, START_S after going live (repeatable): KIND:START_S:DURATION_S[:TARGET] "
+                       "with KIND standby-backup[:member], replication-lag[:member], error-burst:app/collection or "
+                       "connections-saturated; e.g. standby-backup:60:300:mongo-2."),
+        QStringLiteral("spec"));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("fleetdeck fleet simulator."));
     parser.addHelpOption();
     parser.addVersionOption();
     kafkaOptions.addTo(&parser);
-    parser.addOptions({robotsOption, seedOption, rateOption, stepOption, durationOption, warmUpOption});
+    parser.addOptions({robotsOption, seedOption, rateOption, stepOption, durationOption, warmUpOption,
+                      metricsPortOption, metricsListenOption, incidentOption});
     parser.process(app);
 
     QString error;
@@ -68,8 +86,15 @@ int main(int argc, char *argv[])
     const auto step = rate ? options::intValue(parser, stepOption, 10, 1000, &error) : std::nullopt;
     const auto duration = step ? options::intValue(parser, durationOption, 0, 1 << 30, &error) : std::nullopt;
     const auto warmUp = duration ? options::intValue(parser, warmUpOption, 0, 24 * 3600, &error) : std::nullopt;
-    if (!warmUp)
+    const auto metricsPort = warmUp ? options::intValue(parser, metricsPortOption, 0, 65535, &error) : std::nullopt;
+    if (!metricsPort)
         return fail(error);
+    const QHostAddress metricsAddress(parser.value(metricsListenOption));
+    if (metricsAddress.isNull())
+        return fail(QStringLiteral("--metrics-listen: not an IP address: %1").arg(parser.value(metricsListenOption)));
+    const QStringList incidentSpecs = parser.values(incidentOption);
+    if (!incidentSpecs.isEmpty() && *metricsPort == 0)
+        return fail(QStringLiteral("--incident needs --metrics-port"));
 
     const std::optional<sim::StreetGraph> graph = sim::StreetGraph::loadShipped(&error);
     if (!graph)
@@ -83,6 +108,17 @@ int main(int argc, char *argv[])
     sim::SimulatorRunner runner(&simulator, &clock);
     if (!runner.start(settings, *step, std::int64_t(*warmUp) * 1000, &error))
         return fail(error);
+
+    std::unique_ptr<SimulatedDatabase> database;
+    if (*metricsPort > 0) {
+        database = std::make_unique<SimulatedDatabase>(&simulator, &clock, static_cast<std::uint64_t>(*seed));
+        if (!database->addIncidents(incidentSpecs, &error))
+            return fail(QStringLiteral("--incident: %1").arg(error));
+        if (!database->listen(metricsAddress, quint16(*metricsPort), &error))
+            return fail(QStringLiteral("--metrics-port %1: %2").arg(*metricsPort).arg(error));
+        std::printf("METRICS http://%s\n", database->hostPort().constData());
+        std::fflush(stdout);
+    }
     qCInfo(lcSim).noquote() << "simulating" << *robots << "robots at" << *rate << "Hz into" << settings.bootstrapServers;
 
     ShutdownSignals shutdown;

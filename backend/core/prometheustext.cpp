@@ -70,17 +70,29 @@ void PrometheusText::gauge(const QByteArray &name, const QByteArray &help, doubl
     sample(name, value, labels);
 }
 
-void PrometheusText::histogram(const QByteArray &name, const QByteArray &help, const Histogram &h)
+void PrometheusText::untyped(const QByteArray &name, const QByteArray &help, double value, const Labels &labels)
+{
+    declare(name, help, "untyped");
+    sample(name, value, labels);
+}
+
+void PrometheusText::histogram(const QByteArray &name, const QByteArray &help, const Histogram &h,
+                               const Labels &labels)
 {
     declare(name, help, "histogram");
+    const QByteArray bucket = name + "_bucket";
+    Labels withLe = labels;
+    withLe.append({"le", QByteArray()});
     quint64 cumulative = 0;
     for (std::size_t i = 0; i < h.upperBounds().size(); ++i) {
         cumulative += h.bucketCounts()[i];
-        sample(name + "_bucket", double(cumulative), {{"le", number(h.upperBounds()[i])}});
+        withLe.last().second = number(h.upperBounds()[i]);
+        sample(bucket, double(cumulative), withLe);
     }
-    sample(name + "_bucket", double(h.count()), {{"le", "+Inf"}});
-    sample(name + "_sum", h.sum(), {});
-    sample(name + "_count", double(h.count()), {});
+    withLe.last().second = "+Inf";
+    sample(bucket, double(h.count()), withLe);
+    sample(name + "_sum", h.sum(), labels);
+    sample(name + "_count", double(h.count()), labels);
 }
 
 }  // namespace fleetdeck

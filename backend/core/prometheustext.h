@@ -18,7 +18,11 @@ public:
 
     void counter(const QByteArray &name, const QByteArray &help, double value, const Labels &labels = {});
     void gauge(const QByteArray &name, const QByteArray &help, double value, const Labels &labels = {});
-    void histogram(const QByteArray &name, const QByteArray &help, const Histogram &histogram);
+    // Untyped: what exporters that relay another system's numbers emit (mongodb_exporter's serverStatus).
+    void untyped(const QByteArray &name, const QByteArray &help, double value, const Labels &labels = {});
+    // `le` follows `labels` on the buckets; _sum and _count carry `labels`.
+    void histogram(const QByteArray &name, const QByteArray &help, const Histogram &histogram,
+                   const Labels &labels = {});
 
     [[nodiscard]] QByteArray text() const { return m_out; }
     static constexpr const char *kContentType = "text/plain; version=0.0.4; charset=utf-8";

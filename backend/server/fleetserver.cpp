@@ -259,6 +259,11 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
         sendTo(session, codec::serialize(m_teleop->leaseTable()));
         sendTo(session, codec::serialize(m_teleop->recentHistory()));
     }
+    for (const Greeting &greeting : m_greetings) {
+        const QByteArray bytes = greeting();
+        if (!bytes.isEmpty())
+            sendTo(session, bytes);
+    }
 }
 
 void FleetServer::setTeleopRouter(TeleopRouter *router)
@@ -278,7 +283,11 @@ void FleetServer::sendToConsole(quint64 sessionId, const fleet::v1::ServerMessag
 
 void FleetServer::broadcastToConsoles(const fleet::v1::ServerMessage &message)
 {
-    const QByteArray bytes = codec::serialize(message);
+    broadcastEncoded(codec::serialize(message));
+}
+
+void FleetServer::broadcastEncoded(const QByteArray &bytes)
+{
     for (const auto &session : m_sessions) {
         if (session->phase != Session::Phase::AwaitingHello)
             sendTo(session.get(), bytes);

@@ -13,6 +13,7 @@
 #include <QStringList>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -83,6 +84,12 @@ public:
     // Sent at once, not at the next tick: what teleoperation says cannot wait behind bulk deltas.
     void sendToConsole(quint64 sessionId, const fleet::v1::ServerMessage &message);
     void broadcastToConsoles(const fleet::v1::ServerMessage &message);
+    // The same, already encoded (once, for every console).
+    void broadcastEncoded(const QByteArray &bytes);
+    // A message every console gets once after its snapshot, from the part that owns it (the
+    // infrastructure history, …); called per joining console, so it should reuse its encoding.
+    using Greeting = std::function<QByteArray()>;
+    void addGreeting(Greeting greeting) { m_greetings.push_back(std::move(greeting)); }
 
     // What the backend depends on, as consoles should show it; sent to every console when it changes.
     void setUpstreamStatus(bool kafkaReachable, bool stateRebuilt);
@@ -143,6 +150,7 @@ private:
     QTimer m_tickTimer;
     quint64 m_sequence = 0;
     class TeleopRouter *m_teleop = nullptr;
+    std::vector<Greeting> m_greetings;
     quint64 m_nextSessionId = 1;
     bool m_kafkaReachable = true;
     bool m_stateRebuilt = true;

@@ -8,6 +8,8 @@
 #include <QJsonObject>
 
 #include <algorithm>
+#include <limits>
+#include <vector>
 
 namespace fleetdeck {
 namespace {
@@ -264,6 +266,10 @@ void TeleopRouter::acknowledged(const fleet::v1::CommandAck &ack)
     const std::int64_t roundTripMs = m_clock->nowUnixMs() - sent->issuedUnixMs;
     if (!sent->leaseId.isEmpty())
         (void)m_gate->reportRoundTrip(sent->leaseId, roundTripMs);
+    const std::int64_t now = m_clock->nowUnixMs();
+    while (!m_roundTrips.empty() && (m_roundTrips.front().first < now - 60'000 || m_roundTrips.size() >= 4096))
+        m_roundTrips.pop_front();
+    m_roundTrips.emplace_back(now, roundTripMs);
     fleet::v1::ServerMessage relay;
     auto *out = relay.mutable_teleop_ack();
     out->set_robot_id(ack.robot_id());
@@ -272,6 +278,21 @@ void TeleopRouter::acknowledged(const fleet::v1::CommandAck &ack)
     out->set_reason(ack.reason());
     m_outbox.sendTo(sent->sessionId, relay);
     m_sent.erase(sent);
+}
+
+double TeleopRouter::roundTripP99Ms(std::int64_t windowMs) const
+{
+    const std::int64_t since = m_clock->nowUnixMs() - windowMs;
+    std::vector<std::int64_t> recent;
+    for (const auto &[at, roundTripMs] : m_roundTrips) {
+        if (at >= since)
+            recent.push_back(roundTripMs);
+    }
+    if (recent.empty())
+        return std::numeric_limits<double>::quiet_NaN();
+    const auto rank = recent.begin() + static_cast<std::ptrdiff_t>((recent.size() - 1) * 99 / 100);
+    std::nth_element(recent.begin(), rank, recent.end());
+    return double(*rank);
 }
 
 void TeleopRouter::consoleGone(quint64 sessionId)

@@ -62,6 +62,10 @@ public:
     // The recent audit trail (oldest first), for a console that just joined.
     [[nodiscard]] fleet::v1::ServerMessage recentHistory() const;
 
+    // Backend-measured round trips (command queued for Kafka → the robot's ack read back) of the last
+    // `windowMs`: the p99 in ms, NaN when nothing was driven. For the infrastructure view's time axis.
+    [[nodiscard]] double roundTripP99Ms(std::int64_t windowMs) const;
+
     // Enough for a robot's recent sessions on a busy day, small enough to send to every new console.
     static constexpr std::size_t kHistoryLength = 256;
 
@@ -88,7 +92,8 @@ private:
     QHash<QString, quint64> m_sessionByLease;   // lease id -> session that holds it
     QHash<QString, QString> m_operatorByLease;  // lease id -> operator name, for the audit record
     QHash<QString, Sent> m_sent;                // robot id + sequence -> who sent it, for acks
-    std::deque<fleet::v1::TeleopEvent> m_history;  // the last kHistoryLength audit events
+    std::deque<fleet::v1::TeleopEvent> m_history;
+    std::deque<std::pair<std::int64_t, std::int64_t>> m_roundTrips;  // (ack time, round trip ms), last minute  // the last kHistoryLength audit events
 };
 
 }  // namespace fleetdeck
