@@ -6,11 +6,14 @@
 #include "demobackend.h"
 #include "fleetclient.h"
 #include "fleetsummary.h"
+#include "inframodel.h"
+#include "infratypes.h"
 #include "robotfiltermodel.h"
 #include "robothistory.h"
 #include "robotselection.h"
 #include "screenshotter.h"
 #include "teleopcontroller.h"
+#include "teleoplog.h"
 #include "websockettransport.h"
 
 #include <QApplication>
@@ -74,6 +77,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption settleOption(QStringLiteral("screenshot-settle-ms"),
                                           QStringLiteral("Wait this long after robots are drawn before the screenshot (default 3000)."),
                                           QStringLiteral("ms"), QStringLiteral("3000"));
+    const QCommandLineOption viewOption(QStringLiteral("view"),
+                                        QStringLiteral("Open on this page: fleet (the map, default) or infra (database, proxy and Kafka)."),
+                                        QStringLiteral("page"), QStringLiteral("fleet"));
     const QCommandLineOption operatorOption(QStringLiteral("operator"),
                                             QStringLiteral("Who sits at this console, for leases and the audit trail (default: the login name)."),
                                             QStringLiteral("name"), qEnvironmentVariable("USER"));
@@ -83,7 +89,7 @@ int main(int argc, char *argv[])
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
                        themeOption, sizeOption, takeControlOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
-                       operatorOption});
+                       operatorOption, viewOption});
     parser.process(app);
 
     const QUrl backendUrl(parser.value(backendOption));
@@ -109,6 +115,9 @@ int main(int argc, char *argv[])
     const int height = size.size() == 2 ? size[1].toInt() : 0;
     if (width < 320 || height < 240)
         return fail(QStringLiteral("--size \"%1\": expected WxH, at least 320x240").arg(parser.value(sizeOption)));
+    const QString view = parser.value(viewOption);
+    if (view != QLatin1String("fleet") && view != QLatin1String("infra"))
+        return fail(QStringLiteral("--view \"%1\": expected fleet or infra").arg(view));
     const int settleMs = parser.value(settleOption).toInt(&ok);
     if (!ok || settleMs < 0)
         return fail(QStringLiteral("--screenshot-settle-ms \"%1\": expected milliseconds").arg(parser.value(settleOption)));
@@ -132,6 +141,7 @@ int main(int argc, char *argv[])
         startup.insert(QStringLiteral("zoom"), zoom);
     }
     startup.insert(QStringLiteral("followSelected"), parser.isSet(followOption));
+    startup.insert(QStringLiteral("view"), view);
     startup.insert(QStringLiteral("centerOnSelection"), parser.isSet(selectOption) && !parser.isSet(centerOption));
     if (parser.isSet(tilesOption)) {
         const QString tiles = parser.value(tilesOption);
@@ -158,9 +168,16 @@ int main(int argc, char *argv[])
         client.setFollowedRobot(parser.value(selectOption));
     }
     RobotHistory history(client.robots(), &selection, &clock);
+    // Database, proxy and Kafka health as the backend reduces it; the client hands over InfraUpdate.
+    InfraModel infra(&clock);
+    client.setInfraHandler([&infra](const fleet::v1::ServerMessage &message) { infra.handle(message); });
     // After the client, so destroyed before it; it acts on whichever robot the operator selects.
     TeleopController teleop(&client, &clock);
     teleop.setRobotId(selection.robotId());
+    TeleopLog teleopLog(&client);
+    teleopLog.setRobotId(selection.robotId());
+    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleopLog,
+                     [&teleopLog, &selection] { teleopLog.setRobotId(selection.robotId()); });
     QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
                      [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
     if (parser.isSet(takeControlOption)) {
@@ -179,6 +196,7 @@ int main(int argc, char *argv[])
 
     registerConsoleTypes();
     registerChartTypes();
+    registerInfraTypes();
     QQmlApplicationEngine engine;
     addConsoleImportPath(&engine);
     engine.setInitialProperties({
@@ -190,6 +208,8 @@ int main(int argc, char *argv[])
         {QStringLiteral("style"), QVariant::fromValue(&style)},
         {QStringLiteral("history"), QVariant::fromValue(&history)},
         {QStringLiteral("teleop"), QVariant::fromValue(&teleop)},
+        {QStringLiteral("teleopLog"), QVariant::fromValue(&teleopLog)},
+        {QStringLiteral("infra"), QVariant::fromValue(&infra)},
         {QStringLiteral("startup"), startup},
         {QStringLiteral("width"), width},
         {QStringLiteral("height"), height},

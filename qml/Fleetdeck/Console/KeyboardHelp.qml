@@ -10,6 +10,7 @@ Popup {
 
     readonly property var entries: [
         { keys: "? · F1", what: qsTr("Show these keys") },
+        { keys: "Ctrl+1 · Ctrl+2", what: qsTr("Fleet map · Infrastructure (database, proxy, Kafka); Ctrl+Tab switches") },
         { keys: "Ctrl+F", what: qsTr("Search robots and tasks") },
         { keys: "N · ]", what: qsTr("Next robot needing attention (fault or stuck)") },
         { keys: "Shift+N · [", what: qsTr("Previous robot needing attention") },

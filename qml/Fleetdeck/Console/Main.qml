@@ -3,9 +3,12 @@ import QtQuick.Controls 2.15
 import QtQuick.Layouts 1.15
 import Fleetdeck.Map 1.0
 import Fleetdeck.Charts 1.0
+import Fleetdeck.Infra 1.0
 
-// The operator console: status bar, the map, and a side panel with the fleet list and the selected
-// robot's detail. Everything it shows comes in through the required properties, set from C++.
+// The operator console: status bar, then one of two pages: the fleet (the map, and a side panel with
+// the fleet list and the selected robot's detail) or the infrastructure (database, proxy, Kafka).
+// Both pages stay alive when the other is shown. Everything comes in through the required
+// properties, set from C++.
 ApplicationWindow {
     id: root
 
@@ -17,10 +20,14 @@ ApplicationWindow {
     required property var style       // ConsoleStyle
     required property var history     // RobotHistory of the selected robot, for the charts
     required property var teleop      // TeleopController, aimed at the selected robot by the application
-    // {centerLatitude, centerLongitude, zoom, followSelected} from the command line, or {}
+    property var teleopLog: null     // TeleopLog of the selected robot: who drove it lately
+    required property var infra       // InfraModel
+    // {centerLatitude, centerLongitude, zoom, followSelected, view} from the command line, or {}
     property var startup: ({})
 
     readonly property int robotsDrawn: mapPane.robotsDrawn
+    // 0: the fleet map, 1: infrastructure.
+    readonly property int currentView: internal.view
     readonly property bool ready: client.state === 3 && robotsDrawn > 0   // Live
 
     width: 1600
@@ -39,6 +46,16 @@ ApplicationWindow {
         property bool follow: root.startup.followSelected === true
         // Opened with a robot selected but no place given: show that robot once it is known.
         property bool centerOnSelection: root.startup.centerOnSelection === true
+        property int view: root.startup.view === "infra" ? 1 : 0
+
+        function showView(v) {
+            view = v
+            // The map's keys (and the drive keys) only while the map is shown: leaving it lets go.
+            if (v === 0)
+                mapPane.forceActiveFocus()
+            else
+                infraView.forceActiveFocus()
+        }
 
         function centerOnSelection() {
             if (root.selection.valid)
@@ -56,121 +73,141 @@ ApplicationWindow {
         summary: root.summary
         style: root.style
         colors: palette_
+        infra: root.infra
+        currentView: internal.view
         onHelpRequested: keyboardHelp.open()
+        onViewRequested: function(view) { internal.showView(view) }
     }
 
-    RowLayout {
+    StackLayout {
+        id: pages
         anchors.fill: parent
-        spacing: 0
+        currentIndex: internal.view
 
-        MapPane {
-            id: mapPane
-            Layout.fillWidth: true
-            Layout.fillHeight: true
-            model: root.robots
-            selectedRow: root.selection.row
-            theme: root.style.dark ? "dark" : "light"
-            followSelected: internal.follow
-            tileUrlTemplate: root.startup.tileUrlTemplate !== undefined ? root.startup.tileUrlTemplate : ""
-            tileAttribution: root.startup.tileAttribution !== undefined ? root.startup.tileAttribution : ""
-            onFollowCancelled: internal.follow = false
-            onRobotSelected: function(row) { root.selection.selectRow(row) }
-            focus: true
-            // Before MapPane's own handler: while this console holds the robot, W/A/S/D and the
-            // arrows drive it and must not also pan the map.
-            Keys.forwardTo: [driveKeys]
-            onActiveFocusChanged: if (!activeFocus) driveKeys.releaseAll()
+        RowLayout {
+            spacing: 0
 
-            // Zoomed in on streets, the console asks only for what it shows (plus the selected robot);
-            // zoomed out, for the whole fleet. Settles for a moment first: pans come in bursts.
-            readonly property real kViewportZoom: 16
-            Connections {
-                target: mapPane.view
-                function onViewChanged() { viewportSettle.restart() }
-            }
-            Timer {
-                id: viewportSettle
-                interval: 250
-                onTriggered: {
-                    const v = mapPane.view
-                    if (v.zoom < mapPane.kViewportZoom || mapPane.width <= 0) {
-                        root.client.watchWholeFleet()
-                        return
+            MapPane {
+                id: mapPane
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                model: root.robots
+                selectedRow: root.selection.row
+                theme: root.style.dark ? "dark" : "light"
+                followSelected: internal.follow
+                tileUrlTemplate: root.startup.tileUrlTemplate !== undefined ? root.startup.tileUrlTemplate : ""
+                tileAttribution: root.startup.tileAttribution !== undefined ? root.startup.tileAttribution : ""
+                onFollowCancelled: internal.follow = false
+                onRobotSelected: function(row) { root.selection.selectRow(row) }
+                focus: true
+                // Before MapPane's own handler: while this console holds the robot, W/A/S/D and the
+                // arrows drive it and must not also pan the map.
+                Keys.forwardTo: [driveKeys]
+                onActiveFocusChanged: if (!activeFocus) driveKeys.releaseAll()
+
+                // Zoomed in on streets, the console asks only for what it shows (plus the selected robot);
+                // zoomed out, for the whole fleet. Settles for a moment first: pans come in bursts.
+                readonly property real kViewportZoom: 16
+                Connections {
+                    target: mapPane.view
+                    function onViewChanged() { viewportSettle.restart() }
+                }
+                Timer {
+                    id: viewportSettle
+                    interval: 250
+                    onTriggered: {
+                        const v = mapPane.view
+                        if (v.zoom < mapPane.kViewportZoom || mapPane.width <= 0) {
+                            root.client.watchWholeFleet()
+                            return
+                        }
+                        // A margin of half a screen, so robots just outside glide in with current positions.
+                        const nw = v.itemPointToCoordinate(-mapPane.width / 2, -mapPane.height / 2)
+                        const se = v.itemPointToCoordinate(mapPane.width * 1.5, mapPane.height * 1.5)
+                        root.client.watchViewport(se.latitude, nw.longitude, nw.latitude, se.longitude)
                     }
-                    // A margin of half a screen, so robots just outside glide in with current positions.
-                    const nw = v.itemPointToCoordinate(-mapPane.width / 2, -mapPane.height / 2)
-                    const se = v.itemPointToCoordinate(mapPane.width * 1.5, mapPane.height * 1.5)
-                    root.client.watchViewport(se.latitude, nw.longitude, nw.latitude, se.longitude)
+                }
+            }
+
+            Rectangle {
+                Layout.preferredWidth: 400
+                Layout.fillHeight: true
+                color: palette_.panel
+                border.color: palette_.border
+
+                ColumnLayout {
+                    anchors.fill: parent
+                    anchors.margins: 1
+                    spacing: 0
+
+                    FleetList {
+                        id: fleetListView
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        // 2 : 3 with a robot selected: its faults and charts need the room more.
+                        Layout.preferredHeight: 2
+                        model: root.fleetList
+                        selection: root.selection
+                        style: root.style
+                        colors: palette_
+                        onActivated: internal.centerOnSelection()
+                    }
+
+                    RobotDetail {
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        Layout.preferredHeight: 3
+                        visible: root.selection.valid
+                        robot: root.selection.robot
+                        serverNowMs: root.summary.serverNowMs
+                        style: root.style
+                        colors: palette_
+                        follow: internal.follow
+                        onFollowToggled: internal.follow = !internal.follow
+                        onCloseRequested: root.selection.clear()
+                        controls: TeleopPanel {
+                            Layout.fillWidth: true
+                            teleop: root.teleop
+                            log: root.teleopLog
+                            colors: palette_
+                        }
+                        below: HistoryCharts {
+                            Layout.fillWidth: true
+                            history: root.history
+                            colors: palette_
+                        }
+                    }
                 }
             }
         }
 
-        Rectangle {
-            Layout.preferredWidth: 400
-            Layout.fillHeight: true
-            color: palette_.panel
-            border.color: palette_.border
-
-            ColumnLayout {
-                anchors.fill: parent
-                anchors.margins: 1
-                spacing: 0
-
-                FleetList {
-                    id: fleetListView
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    // 2 : 3 with a robot selected: its faults and charts need the room more.
-                    Layout.preferredHeight: 2
-                    model: root.fleetList
-                    selection: root.selection
-                    style: root.style
-                    colors: palette_
-                    onActivated: internal.centerOnSelection()
-                }
-
-                RobotDetail {
-                    Layout.fillWidth: true
-                    Layout.fillHeight: true
-                    Layout.preferredHeight: 3
-                    visible: root.selection.valid
-                    robot: root.selection.robot
-                    serverNowMs: root.summary.serverNowMs
-                    style: root.style
-                    colors: palette_
-                    follow: internal.follow
-                    onFollowToggled: internal.follow = !internal.follow
-                    onCloseRequested: root.selection.clear()
-                    controls: TeleopPanel {
-                        Layout.fillWidth: true
-                        teleop: root.teleop
-                        colors: palette_
-                    }
-                    below: HistoryCharts {
-                        Layout.fillWidth: true
-                        history: root.history
-                        colors: palette_
-                    }
-                }
-            }
+        InfraView {
+            id: infraView
+            infra: root.infra
+            colors: palette_
         }
     }
 
-    // Plain words for whatever stands between the operator and live data, centred over the map.
+    // Plain words for whatever stands between the operator and live data, centred over the map (on
+    // either page: the infrastructure page's data come through the same connection).
     ConnectionBanner {
-        x: (mapPane.width - width) / 2
+        x: ((internal.view === 0 ? mapPane.width : root.width) - width) / 2
         y: 16
         client: root.client
         summary: root.summary
         colors: palette_
     }
 
-    EmptyFleetNotice {
-        x: (mapPane.width - width) / 2
-        y: (mapPane.height - height) / 2
-        client: root.client
-        summary: root.summary
-        colors: palette_
+    Item {
+        anchors.fill: parent
+        visible: internal.view === 0
+        EmptyFleetNotice {
+            x: (mapPane.width - width) / 2
+            y: (mapPane.height - height) / 2
+            client: root.client
+            summary: root.summary
+            colors: palette_
+        }
     }
 
     KeyboardHelp {
@@ -263,6 +300,18 @@ ApplicationWindow {
         onActivated: internal.follow = !internal.follow
     }
     Shortcut {
+        sequence: "Ctrl+1"
+        onActivated: internal.showView(0)
+    }
+    Shortcut {
+        sequence: "Ctrl+2"
+        onActivated: internal.showView(1)
+    }
+    Shortcut {
+        sequence: "Ctrl+Tab"
+        onActivated: internal.showView(internal.view === 0 ? 1 : 0)
+    }
+    Shortcut {
         sequence: "Ctrl+T"
         onActivated: root.style.dark = !root.style.dark
     }
@@ -280,6 +329,8 @@ ApplicationWindow {
     }
 
     Component.onCompleted: {
+        if (internal.view !== 0)
+            internal.showView(internal.view)
         if (root.startup.zoom !== undefined)
             mapPane.centerOn(root.startup.centerLatitude, root.startup.centerLongitude, root.startup.zoom)
     }

@@ -2,7 +2,8 @@ import QtQuick 2.15
 import QtQuick.Controls 2.15
 import QtQuick.Layouts 1.15
 
-// Connection state, counts by mode and data freshness, always visible above the map.
+// Connection state, the two pages (fleet map, infrastructure) with the infrastructure's health on its
+// tab, so an amber database is seen from the map, counts by mode and data freshness. Always visible.
 Rectangle {
     id: root
 
@@ -10,9 +11,37 @@ Rectangle {
     required property var summary
     required property var style
     required property var colors
+    required property var infra         // InfraModel
+    property int currentView: 0         // 0 fleet, 1 infrastructure
 
     // The "?" button: the window shows its keyboard help.
     signal helpRequested()
+    // A tab: the window shows that page.
+    signal viewRequested(int view)
+
+    QtObject {
+        id: internal
+        // Of the infrastructure, for its tab: 0 no data, 1 OK, 2 amber, 3 red.
+        readonly property int infraLevel: root.infra.hasData ? root.infra.overallLevel : 0
+        readonly property color amber: root.colors.dark ? root.colors.warning : "#9a6700"
+        readonly property color red: root.colors.dark ? "#ff5a4f" : "#cf222e"
+        function levelColor(level) {
+            return level >= 3 ? red : level === 2 ? amber : level === 1 ? root.colors.good : root.colors.textMuted
+        }
+        // A word or two on what is wrong, worst section first.
+        readonly property string infraWord: {
+            if (!root.infra.hasData) return qsTr("no data")
+            if (root.infra.stale) return qsTr("data old")
+            var parts = []
+            var sections = [[root.infra.dbLevel, qsTr("DB")], [root.infra.proxyLevel, qsTr("proxy")],
+                            [root.infra.kafkaLevel, qsTr("Kafka")]]
+            for (var level = 3; level >= 2; --level)
+                for (var i = 0; i < sections.length; ++i)
+                    if (sections[i][0] === level)
+                        parts.push(sections[i][1] + (level === 3 ? qsTr(" red") : qsTr(" amber")))
+            return parts.length > 0 ? parts.join(", ") : qsTr("OK")
+        }
+    }
 
     implicitHeight: 44
     color: colors.panel
@@ -55,6 +84,59 @@ Rectangle {
                 text: connectionPill.live ? qsTr("Live · %1").arg(root.client.serverName)
                     : (root.client.state === 4 || (root.client.state === 1 && root.client.reconnectAttempt > 0))
                       ? qsTr("Backend unreachable") : root.client.stateText
+            }
+        }
+
+        // The pages, as a pair of tabs (Ctrl+1, Ctrl+2).
+        Row {
+            spacing: 0
+            Repeater {
+                model: 2
+                delegate: Button {
+                    id: tab
+                    required property int index
+                    readonly property bool current: root.currentView === index
+                    objectName: index === 0 ? "fleetTab" : "infraTab"
+                    height: 28
+                    focusPolicy: Qt.NoFocus
+                    onClicked: root.viewRequested(index)
+                    contentItem: Row {
+                        spacing: 6
+                        leftPadding: 4
+                        rightPadding: 4
+                        Rectangle {
+                            visible: tab.index === 1
+                            width: 10; height: 10; radius: 5
+                            anchors.verticalCenter: parent.verticalCenter
+                            color: internal.levelColor(internal.infraLevel)
+                        }
+                        Text {
+                            anchors.verticalCenter: parent.verticalCenter
+                            text: tab.index === 0 ? qsTr("Fleet map") : qsTr("Infrastructure")
+                            color: tab.current ? root.colors.text : root.colors.textMuted
+                            font.pixelSize: 13
+                            font.bold: tab.current
+                        }
+                        Text {
+                            objectName: "infraHealth"
+                            visible: tab.index === 1
+                            anchors.verticalCenter: parent.verticalCenter
+                            text: internal.infraWord
+                            color: internal.infraLevel >= 2 ? internal.levelColor(internal.infraLevel) : root.colors.textMuted
+                            font.pixelSize: 13
+                            font.bold: internal.infraLevel >= 2
+                        }
+                    }
+                    background: Rectangle {
+                        color: tab.current ? root.colors.selection
+                             : internal.infraLevel >= 2 && tab.index === 1 ? (internal.infraLevel >= 3 ? (root.colors.dark ? "#3d1512" : "#ffe3e0")
+                                                                                                       : (root.colors.dark ? "#33290a" : "#fff4d4"))
+                             : tab.down ? root.colors.border : "transparent"
+                        border.color: tab.index === 1 && internal.infraLevel >= 2 ? internal.levelColor(internal.infraLevel)
+                                                                                  : root.colors.border
+                        radius: 3
+                    }
+                }
             }
         }
 
