@@ -131,7 +131,7 @@ private Q_SLOTS:
         fleet::v1::InfraPoint point;
         InfraService::fillFromMetrics(healthyAnswers(), {}, &point);
         QCOMPARE(point.members_size(), 2);
-        const fleet::v1::DbMember *primary = memberNamed(point, "mongo-0:27017");
+        const fleet::v1::DbMember *primary = memberNamed(point, "mongo-0");
         QVERIFY(primary);
         QCOMPARE(primary->state(), std::string("PRIMARY"));
         QVERIFY(primary->up());
@@ -141,7 +141,7 @@ private Q_SLOTS:
         QCOMPARE(primary->op_latency_read_ms(), 2.5f);   // 250 000 µs/s over 100 reads/s
         QVERIFY(std::isnan(primary->write_p99_ms()));    // unknown, not zero
         QCOMPARE(primary->level(), fleet::v1::LEVEL_OK);
-        const fleet::v1::DbMember *secondary = memberNamed(point, "mongo-1:27017");
+        const fleet::v1::DbMember *secondary = memberNamed(point, "mongo-1");
         QVERIFY(secondary);
         QCOMPARE(secondary->state(), std::string("SECONDARY"));
         QVERIFY(secondary->up());
@@ -201,7 +201,7 @@ private Q_SLOTS:
         InfraService::fillFromMetrics(answers, {}, &point);
         QCOMPARE(int(point.db_level()), dbLevel);
         QCOMPARE(int(point.proxy_level()), proxyLevel);
-        QCOMPARE(int(memberNamed(point, "mongo-0:27017")->level()), int(fleet::v1::LEVEL_OK));  // the primary stays green
+        QCOMPARE(int(memberNamed(point, "mongo-0")->level()), int(fleet::v1::LEVEL_OK));  // the primary stays green
     }
 
     void downMemberIsRedAndNothingIsMadeUp()

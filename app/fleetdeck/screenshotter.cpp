@@ -15,7 +15,7 @@ Screenshotter::Screenshotter(QQuickWindow *window, QString path, int settleMs, i
     connect(&m_settle, &QTimer::timeout, this, &Screenshotter::capture);
     m_timeout.setSingleShot(true);
     connect(&m_timeout, &QTimer::timeout, this, [this] {
-        std::fprintf(stderr, "fleetdeck: no robots drawn after %d ms; writing the screenshot anyway\n",
+        std::fprintf(stderr, "fleetdeck: nothing to show after %d ms; writing the screenshot anyway\n",
                      m_timeout.interval());
         capture();
     });

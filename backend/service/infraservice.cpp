@@ -60,7 +60,8 @@ fleet::v1::Level judge(double value, double warning, double critical)
 }
 
 // One member is seen under several names: host:27017 by the replica set status and the prober,
-// host:9216 (the exporter's own address) as the exporter's `instance`. The host joins them.
+// host:9216 (the exporter's own address) as the exporter's `instance`. The host joins them, and is
+// what consoles show: one stable name per member from the first point on.
 QByteArray memberHost(const QByteArray &name)
 {
     const int colon = name.lastIndexOf(':');
@@ -142,8 +143,7 @@ void InfraService::fillFromMetrics(const QueryResults &results, const Thresholds
 {
     // ---- replica-set members ----
     std::map<QByteArray, fleet::v1::DbMember> members;
-    // `address`: the name is the mongod's own address (not an exporter's), the one to show.
-    const auto member = [&members](const QByteArray &name, bool address = true) -> fleet::v1::DbMember & {
+    const auto member = [&members](const QByteArray &name) -> fleet::v1::DbMember & {
         const QByteArray key = memberHost(name);
         auto it = members.find(key);
         if (it == members.end()) {
@@ -162,17 +162,15 @@ void InfraService::fillFromMetrics(const QueryResults &results, const Thresholds
             m.set_op_latency_write_ms(kUnknown);
             it = members.emplace(key, std::move(m)).first;
         }
-        if (address && name != key)
-            it->second.set_name(name.toStdString());
         return it->second;
     };
     for (const SeriesValue &s : answers(results, kUp)) {
         if (!label(s, "instance").isEmpty())
-            member(label(s, "instance"), false).set_up(s.value >= 1);
+            member(label(s, "instance")).set_up(s.value >= 1);
     }
     for (const SeriesValue &s : answers(results, kMemberState)) {
         if (!label(s, "instance").isEmpty())
-            member(label(s, "instance"), false).set_state(stateName(s.value).toStdString());
+            member(label(s, "instance")).set_state(stateName(s.value).toStdString());
     }
     for (const SeriesValue &s : answers(results, kReplicationLag)) {
         if (!label(s, "name").isEmpty())
@@ -181,9 +179,9 @@ void InfraService::fillFromMetrics(const QueryResults &results, const Thresholds
     for (const SeriesValue &s : answers(results, kConnections)) {
         const QByteArray type = label(s, "conn_type");
         if (type == "current")
-            member(label(s, "instance"), false).set_connections_current(float(s.value));
+            member(label(s, "instance")).set_connections_current(float(s.value));
         else if (type == "available")
-            member(label(s, "instance"), false).set_connections_available(float(s.value));
+            member(label(s, "instance")).set_connections_available(float(s.value));
     }
     const auto probe = [&](const char *id, bool p99) {
         for (const SeriesValue &s : answers(results, id)) {
@@ -214,9 +212,9 @@ void InfraService::fillFromMetrics(const QueryResults &results, const Thresholds
                 continue;
             const float meanMs = float(s.value / count / 1000.0);  // the exporter counts microseconds
             if (type == "reads")
-                member(key, false).set_op_latency_read_ms(meanMs);
+                member(key).set_op_latency_read_ms(meanMs);
             else if (type == "writes")
-                member(key, false).set_op_latency_write_ms(meanMs);
+                member(key).set_op_latency_write_ms(meanMs);
         }
     }
     fleet::v1::Level dbLevel = fleet::v1::LEVEL_UNSPECIFIED;

@@ -20,13 +20,16 @@ bool KafkaOptions::read(const QCommandLineParser &parser, kafka::KafkaSettings *
         }
         settings->properties.insert(pair.left(eq).trimmed(), pair.mid(eq + 1));
     }
-    const QString prefix = parser.value(topicPrefix);
-    if (!prefix.isEmpty()) {
-        kafka::Topics &t = settings->topics;
-        for (QString *topic : {&t.telemetry, &t.events, &t.commands, &t.commandAcks, &t.audit})
-            *topic = prefix + *topic;
-    }
+    applyTopicPrefix(parser.value(topicPrefix), &settings->topics);
     return true;
+}
+
+void applyTopicPrefix(const QString &prefix, kafka::Topics *topics)
+{
+    if (prefix.isEmpty())
+        return;
+    for (QString *topic : {&topics->telemetry, &topics->events, &topics->commands, &topics->commandAcks, &topics->audit})
+        *topic = prefix + *topic;
 }
 
 std::optional<int> intValue(const QCommandLineParser &parser, const QCommandLineOption &option, int min, int max,

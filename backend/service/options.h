@@ -8,8 +8,8 @@
 
 #include <optional>
 
-// Command-line options shared by fleetdeckd and fleetsim, with values checked so that a bad one stops
-// start-up with a message naming the option.
+// fleetsim's command-line options, with values checked so that a bad one stops start-up with a message
+// naming the option. (fleetdeckd reads file, environment and flags through daemonconfig.h.)
 namespace fleetdeck::options {
 
 struct KafkaOptions {
@@ -27,6 +27,9 @@ struct KafkaOptions {
     // False with `error` naming the option when a value is malformed.
     [[nodiscard]] bool read(const QCommandLineParser &parser, kafka::KafkaSettings *settings, QString *error) const;
 };
+
+// Puts `prefix` before every topic name (staging. → staging.fleet.telemetry).
+void applyTopicPrefix(const QString &prefix, kafka::Topics *topics);
 
 // An integer option within [min, max], or nullopt with `error` naming it.
 [[nodiscard]] std::optional<int> intValue(const QCommandLineParser &parser, const QCommandLineOption &option,

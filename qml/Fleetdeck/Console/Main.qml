@@ -28,7 +28,8 @@ ApplicationWindow {
     readonly property int robotsDrawn: mapPane.robotsDrawn
     // 0: the fleet map, 1: infrastructure.
     readonly property int currentView: internal.view
-    readonly property bool ready: client.state === 3 && robotsDrawn > 0   // Live
+    // Live, and the page in view has something to show (robots drawn, or infrastructure data).
+    readonly property bool ready: client.state === 3 && (internal.view === 1 ? infra.hasData : robotsDrawn > 0)
 
     width: 1600
     height: 1000

@@ -1,0 +1,200 @@
+#include "daemonconfig.h"
+
+#include "dbsimulator.h"
+#include "options.h"
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace fleetdeck::config {
+
+namespace {
+
+// A key and the DaemonConfig field it fills: the one place each setting is declared.
+struct Binding {
+    Key key;
+    std::function<void(DaemonConfig *, const QVariant &)> store;
+};
+
+template <typename T>
+Binding bind(Key key, T DaemonConfig::*member)
+{
+    return {std::move(key), [member](DaemonConfig *config, const QVariant &value) { config->*member = value.value<T>(); }};
+}
+
+Key key(Type type, const char *name, const char *flag, const char *valueName, QVariant defaultValue, const char *doc)
+{
+    Key k;
+    k.name = QString::fromUtf8(name);
+    k.type = type;
+    k.flag = QString::fromUtf8(flag);
+    k.valueName = QString::fromUtf8(valueName);
+    k.defaultValue = std::move(defaultValue);
+    k.doc = QString::fromUtf8(doc);
+    return k;
+}
+
+Key intKey(const char *name, const char *flag, const char *valueName, int defaultValue, int min, int max, const char *doc)
+{
+    Key k = key(Type::Int, name, flag, valueName, defaultValue, doc);
+    k.min = min;
+    k.max = max;
+    return k;
+}
+
+Key boolKey(const char *name, const char *flag, const char *doc)
+{
+    return key(Type::Bool, name, flag, "", false, doc);
+}
+
+Key stringKey(Type type, const char *name, const char *flag, const char *valueName, const char *defaultValue, const char *doc)
+{
+    return key(type, name, flag, valueName, QString::fromUtf8(defaultValue), doc);
+}
+
+Key listKey(const char *name, const char *flag, const char *valueName, const char *doc)
+{
+    return key(Type::List, name, flag, valueName, QStringList(), doc);
+}
+
+const std::vector<Binding> &bindings()
+{
+    static const std::vector<Binding> all = [] {
+        Key logFormat = stringKey(Type::Enum, "log.format", "log-format", "FORMAT", "text",
+                                  "Log lines as text, or one JSON object per line (ts, level, category, msg, pid) for Loki and friends.");
+        logFormat.choices = QStringList{QStringLiteral("text"), QStringLiteral("json")};
+
+        Key properties = key(Type::Map, "kafka.properties", "kafka-property", "NAME=VALUE", QVariant::fromValue(QMap<QString, QString>()),
+                             "librdkafka properties passed through as they are (security.protocol, sasl.*, ssl.*, …).");
+        properties.secretEntries = QStringList{QStringLiteral("password"), QStringLiteral("passphrase"), QStringLiteral("secret"),
+                                               QStringLiteral("key.pem"), QStringLiteral("private.key"),
+                                               QStringLiteral("sasl.oauthbearer.config")};
+        properties.examples = QStringList{QStringLiteral("security.protocol = SASL_SSL"),
+                                          QStringLiteral("sasl.mechanisms = SCRAM-SHA-512"),
+                                          QStringLiteral("sasl.username = fleetdeck"),
+                                          QStringLiteral("sasl.password = change-me")};
+
+        Key prometheus = key(Type::Url, "infra.prometheus_url", "prometheus", "URL", QUrl(),
+                             "Prometheus server to ask (PromQL over its HTTP API) for database and proxy metrics instead of scraping them.");
+        prometheus.schemes = QStringList{QStringLiteral("http"), QStringLiteral("https")};
+
+        Key incidents = listKey("demo.incidents", "incident", "SPEC",
+                                "Database incidents of the demo, KIND:START_S:DURATION_S[:TARGET] with START_S from start; KIND "
+                                "standby-backup[:member], replication-lag[:member], error-burst:app/collection or connections-saturated.");
+        incidents.checkItem = [](const QString &spec, QString *why) { return sim::parseDbIncident(spec, 0, why).has_value(); };
+
+        return std::vector<Binding>{
+            bind(stringKey(Type::Address, "server.listen", "listen", "ADDRESS", "127.0.0.1",
+                           "Address to serve consoles on (0.0.0.0 or :: for every interface)."),
+                 &DaemonConfig::listen),
+            bind(intKey("server.port", "port", "N", 8765, 0, 65535,
+                        "WebSocket and HTTP port; 0 picks a free one (printed as LISTENING ws://…)."),
+                 &DaemonConfig::port),
+            bind(intKey("server.tick_ms", "tick-ms", "MS", 100, 10, 10'000, "Interval between deltas to consoles, in milliseconds."),
+                 &DaemonConfig::tickMs),
+            bind(intKey("freshness.stale_after_ms", "stale-after-ms", "MS", 5000, 100, 3'600'000,
+                        "A robot silent this long is shown stale, in milliseconds."),
+                 &DaemonConfig::staleAfterMs),
+            bind(intKey("freshness.lost_after_ms", "lost-after-ms", "MS", 30'000, 100, 86'400'000,
+                        "A robot silent this long is shown lost (it never disappears), in milliseconds; at least "
+                        "freshness.stale_after_ms."),
+                 &DaemonConfig::lostAfterMs),
+            bind(stringKey(Type::String, "kafka.brokers", "brokers", "LIST", "",
+                           "Kafka bootstrap servers, host:port,…; empty starts the embedded broker (its address printed as "
+                           "KAFKA_BOOTSTRAP)."),
+                 &DaemonConfig::brokers),
+            bind(stringKey(Type::String, "kafka.topic_prefix", "topic-prefix", "PREFIX", "", "Prefix for every topic name (e.g. staging.)."),
+                 &DaemonConfig::topicPrefix),
+            bind(intKey("kafka.partitions", "partitions", "N", 6, 1, 256, "Partitions per topic of the embedded broker."),
+                 &DaemonConfig::partitions),
+            bind(intKey("kafka.replay_s", "replay-s", "S", 300, 1, 7 * 24 * 3600,
+                        "Rebuild state from the last N seconds of telemetry at start (seek by time; the embedded broker "
+                        "replays what it retains)."),
+                 &DaemonConfig::replaySeconds),
+            bind(boolKey("kafka.from_end", "from-end", "Read only new telemetry instead of rebuilding state from recent telemetry."),
+                 &DaemonConfig::fromEnd),
+            bind(properties, &DaemonConfig::kafkaProperties),
+            bind(logFormat, &DaemonConfig::logFormat),
+            bind(listKey("teleop.admins", "admins", "NAMES",
+                         "Operators who may take over another operator's lease. Until token authentication, names are as "
+                         "consoles state them: trusted networks only."),
+                 &DaemonConfig::admins),
+            bind(intKey("infra.interval_ms", "infra-interval-ms", "MS", 2000, 250, 60'000,
+                        "How often consoles get a point of database, proxy and Kafka health, in milliseconds."),
+                 &DaemonConfig::infraIntervalMs),
+            bind(stringKey(Type::File, "infra.scrape_targets", "scrape-targets", "FILE", "",
+                           "Database, proxy and prober metrics endpoints to scrape, as a Prometheus file_sd JSON file."),
+                 &DaemonConfig::scrapeTargets),
+            bind(prometheus, &DaemonConfig::prometheusUrl),
+            bind(boolKey("demo.enabled", "demo",
+                         "Also run the fleet simulator in this process (with the embedded broker unless kafka.brokers is set)."),
+                 &DaemonConfig::demo),
+            bind(intKey("demo.robots", "robots", "N", 200, 1, 100'000, "Simulated robots."), &DaemonConfig::robots),
+            bind(intKey("demo.seed", "seed", "N", 1, 0, 1 << 30, "Simulator seed."), &DaemonConfig::seed),
+            bind(incidents, &DaemonConfig::incidents),
+            bind(boolKey("process.exit_on_stdin_eof", "exit-on-stdin-eof",
+                         "Shut down when standard input closes (the console's demo uses it)."),
+                 &DaemonConfig::exitOnStdinEof),
+        };
+    }();
+    return all;
+}
+
+QString described(const Values &values, const char *name)
+{
+    const QString key = QString::fromUtf8(name);
+    const Setting &setting = values.setting(key);
+    const Key *declared = daemonSchema().find(key);
+    return QStringLiteral("%1 = %2 (%3)").arg(key, displayValue(*declared, setting.value), setting.source.describe());
+}
+
+}  // namespace
+
+kafka::KafkaSettings DaemonConfig::kafkaSettings() const
+{
+    kafka::KafkaSettings settings;
+    settings.bootstrapServers = brokers.trimmed();
+    settings.properties = kafkaProperties;
+    options::applyTopicPrefix(topicPrefix, &settings.topics);
+    return settings;
+}
+
+const Schema &daemonSchema()
+{
+    static const Schema schema = [] {
+        Schema s;
+        s.program = QStringLiteral("fleetdeckd");
+        s.description = QStringLiteral("fleetdeck backend: Kafka telemetry to WebSocket consoles.");
+        for (const Binding &binding : bindings())
+            s.keys.push_back(binding.key);
+        return s;
+    }();
+    return schema;
+}
+
+std::optional<DaemonConfig> daemonConfig(const Values &values, QStringList *errors)
+{
+    DaemonConfig config;
+    for (const Binding &binding : bindings())
+        binding.store(&config, values.value(binding.key.name));
+
+    const qsizetype before = errors->size();
+    if (config.lostAfterMs < config.staleAfterMs) {
+        errors->append(QStringLiteral("%1 is below %2: a robot must turn stale before it turns lost")
+                           .arg(described(values, "freshness.lost_after_ms"), described(values, "freshness.stale_after_ms")));
+    }
+    if (!config.incidents.isEmpty() && !config.demo) {
+        errors->append(QStringLiteral("%1 needs demo.enabled = true (fleetsim --incident for a separate simulator)")
+                           .arg(described(values, "demo.incidents")));
+    }
+    if (!config.prometheusUrl.isEmpty() && !config.scrapeTargets.isEmpty()) {
+        errors->append(QStringLiteral("%1 and %2: choose one source of database metrics")
+                           .arg(described(values, "infra.prometheus_url"), described(values, "infra.scrape_targets")));
+    }
+    if (errors->size() != before)
+        return std::nullopt;
+    return config;
+}
+
+}  // namespace fleetdeck::config
