@@ -63,6 +63,11 @@ int main(int argc, char *argv[])
                                          QStringLiteral("theme"), QStringLiteral("dark"));
     const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1600x1000)."),
                                         QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+    const QCommandLineOption driveOption(QStringLiteral("drive"),
+                                         QStringLiteral("With --take-control: once in control, hold this input (forward and turn, each -1..1) "
+                                                        "as if a key were held, e.g. 0.5,0.2 (for demonstrations and screenshots; the deadman "
+                                                        "rules still apply: the robot stops when the console goes)."),
+                                         QStringLiteral("forward,turn"));
     const QCommandLineOption takeControlOption(QStringLiteral("take-control"),
                                                QStringLiteral("Take control of the --select robot as soon as the console is live (it is stopped first)."));
     const QCommandLineOption tilesOption(QStringLiteral("tiles"),
@@ -88,7 +93,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
-                       themeOption, sizeOption, takeControlOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
+                       themeOption, sizeOption, takeControlOption, driveOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
                        operatorOption, viewOption});
     parser.process(app);
 
@@ -192,6 +197,20 @@ int main(int argc, char *argv[])
             }
         };
         QObject::connect(&client, &FleetClient::updated, pending, tryTakeControl);
+    }
+    if (parser.isSet(driveOption)) {
+        const QStringList parts = parser.value(driveOption).split(QLatin1Char(','));
+        bool forwardOk = false, turnOk = parts.size() < 2;
+        const double forward = parts.value(0).toDouble(&forwardOk);
+        const double turn = parts.size() >= 2 ? parts[1].toDouble(&turnOk) : 0.0;
+        if (!parser.isSet(takeControlOption) || parts.size() > 2 || !forwardOk || !turnOk || std::abs(forward) > 1 || std::abs(turn) > 1)
+            return fail(QStringLiteral("--drive \"%1\": expected FORWARD[,TURN] in -1..1, with --take-control").arg(parser.value(driveOption)));
+        QObject::connect(&teleop, &TeleopController::stateChanged, &teleop, [&teleop, forward, turn] {
+            if (teleop.holding() && !teleop.driving()) {
+                teleop.setDriveInput(forward, turn);
+                teleop.engage(true);
+            }
+        });
     }
 
     registerConsoleTypes();

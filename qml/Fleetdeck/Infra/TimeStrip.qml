@@ -19,8 +19,8 @@ ColumnLayout {
 
     TimeRow {
         look: root.look; infra: root.infra; labelWidth: root.labelWidth
-        title: qsTr("DB ping p99 (ms)")
-        series: InfraModel.MemberPingP99
+        title: qsTr("DB probe p99, worst op (ms)")
+        series: InfraModel.MemberProbeP99
         memberLines: true
         warning: root.t.latencyP99WarningMs || 0
         critical: root.t.latencyP99CriticalMs || 0

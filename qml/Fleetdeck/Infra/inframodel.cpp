@@ -186,7 +186,7 @@ void InfraModel::appendPoint(const fleet::v1::InfraPoint &point)
 {
     Sample s;
     s.timeMs = point.time_unix_ms();
-    s.pingP99.fill(kNaN);
+    s.probeP99.fill(kNaN);
     s.replicationLag.fill(kNaN);
     s.buckets.fill(kNaN);
     s.proxyOps = point.proxy_ops_per_s();
@@ -207,7 +207,13 @@ void InfraModel::appendPoint(const fleet::v1::InfraPoint &point)
         const int series = memberSeries(QString::fromStdString(m.name()));
         if (series < 0)
             continue;
-        s.pingP99[std::size_t(series)] = m.up() ? m.ping_p99_ms() : kNaN;
+        // The worst probe: a standby slowed by a backup shows in its reads, not in its pings.
+        float worst = kNaN;
+        for (const float ms : {m.ping_p99_ms(), m.read_p99_ms(), m.write_p99_ms()}) {
+            if (!std::isnan(ms))
+                worst = std::isnan(worst) ? ms : std::max(worst, ms);
+        }
+        s.probeP99[std::size_t(series)] = m.up() ? worst : kNaN;
         s.replicationLag[std::size_t(series)] = m.replication_lag_s();
     }
     if (point.proxy_bucket_bounds_s_size() > 0) {
@@ -505,7 +511,7 @@ double InfraModel::tickStep(double spanMs)
 
 int InfraModel::lineCount(Series series) const
 {
-    if (series == MemberPingP99 || series == MemberReplicationLag)
+    if (series == MemberProbeP99 || series == MemberReplicationLag)
         return int(m_memberNames.size());
     return 1;
 }
@@ -513,7 +519,7 @@ int InfraModel::lineCount(Series series) const
 float InfraModel::value(const Sample &sample, Series series, int line)
 {
     switch (series) {
-    case MemberPingP99: return line >= 0 && line < kMaxMembers ? sample.pingP99[std::size_t(line)] : kNaN;
+    case MemberProbeP99: return line >= 0 && line < kMaxMembers ? sample.probeP99[std::size_t(line)] : kNaN;
     case MemberReplicationLag: return line >= 0 && line < kMaxMembers ? sample.replicationLag[std::size_t(line)] : kNaN;
     case ProxyOps: return sample.proxyOps;
     case ProxyErrors: return sample.proxyErrors;

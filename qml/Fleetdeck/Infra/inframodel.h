@@ -89,7 +89,7 @@ public:
 
     // One chartable quantity. Member quantities have one line per memberSeriesNames entry.
     enum Series {
-        MemberPingP99,
+        MemberProbeP99,
         MemberReplicationLag,
         ProxyOps,
         ProxyErrors,
@@ -117,7 +117,7 @@ public:
         float stale = std::numeric_limits<float>::quiet_NaN();
         float lost = std::numeric_limits<float>::quiet_NaN();
         float teleopRtt = std::numeric_limits<float>::quiet_NaN();
-        std::array<float, kMaxMembers> pingP99{};
+        std::array<float, kMaxMembers> probeP99{};
         std::array<float, kMaxMembers> replicationLag{};
         // Share of all proxy responses per latency bucket (weighted by ops); bucketCount used.
         std::array<float, kMaxBuckets> buckets{};
