@@ -220,6 +220,23 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
     case fleet::v1::ClientMessage::kTeleop:
         handleTeleop(session, message);
         return;
+    case fleet::v1::ClientMessage::kAcknowledgeAlert: {
+        fleet::v1::ServerMessage reply;
+        fleet::v1::AcknowledgeResult *result = reply.mutable_acknowledge_result();
+        result->set_alert_id(message.acknowledge_alert().alert_id());
+        if (session->role == teleop::Role::Viewer) {
+            // Checked here, for every message: a wall display or a viewer never acknowledges.
+            result->set_reason("this console may watch but not acknowledge");
+        } else if (!m_acknowledge) {
+            result->set_reason("alerts are not evaluated by this backend");
+        } else {
+            QString reason;
+            result->set_ok(m_acknowledge(session->operatorName, message.acknowledge_alert().alert_id(), &reason));
+            result->set_reason(codec::toStd(reason));
+        }
+        sendTo(session, codec::serialize(reply));
+        return;
+    }
     case fleet::v1::ClientMessage::KIND_NOT_SET:
         return;
     }

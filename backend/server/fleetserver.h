@@ -90,6 +90,10 @@ public:
     // infrastructure history, …); called per joining console, so it should reuse its encoding.
     using Greeting = std::function<QByteArray()>;
     void addGreeting(Greeting greeting) { m_greetings.push_back(std::move(greeting)); }
+    // Acknowledges an alert for `operatorName` (the server has checked the console may); false with
+    // a reason when the alert cannot be acknowledged.
+    using AcknowledgeHandler = std::function<bool(const QString &operatorName, std::uint64_t alertId, QString *reason)>;
+    void setAcknowledgeHandler(AcknowledgeHandler handler) { m_acknowledge = std::move(handler); }
 
     // What the backend depends on, as consoles should show it; sent to every console when it changes.
     void setUpstreamStatus(bool kafkaReachable, bool stateRebuilt);
@@ -151,6 +155,7 @@ private:
     quint64 m_sequence = 0;
     class TeleopRouter *m_teleop = nullptr;
     std::vector<Greeting> m_greetings;
+    AcknowledgeHandler m_acknowledge;
     quint64 m_nextSessionId = 1;
     bool m_kafkaReachable = true;
     bool m_stateRebuilt = true;

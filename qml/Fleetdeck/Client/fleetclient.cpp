@@ -328,6 +328,11 @@ void FleetClient::onMessage(const QByteArray &bytes)
         if (m_infraHandler)
             m_infraHandler(message);
         return;
+    case fleet::v1::ServerMessage::kAlerts:
+    case fleet::v1::ServerMessage::kAcknowledgeResult:
+        if (m_alertHandler)
+            m_alertHandler(message);
+        return;
     case fleet::v1::ServerMessage::kHeartbeat:
         return;
     case fleet::v1::ServerMessage::kGoodbye:

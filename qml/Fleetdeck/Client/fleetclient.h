@@ -93,6 +93,11 @@ public:
     {
         m_infraHandler = std::move(handler);
     }
+    // Alerts (AlertUpdate: the full list after each connect, then changes) and acknowledgement results.
+    void setAlertHandler(std::function<void(const fleet::v1::ServerMessage &)> handler)
+    {
+        m_alertHandler = std::move(handler);
+    }
     // From the Welcome: the role the backend granted, the lease lifetime and the command budget.
     [[nodiscard]] int role() const { return m_role; }
     [[nodiscard]] int leaseTtlMs() const { return m_leaseTtlMs; }
@@ -169,6 +174,7 @@ private:
     std::function<void(const fleet::v1::ServerMessage &)> m_teleopHandler;
     std::function<void(const fleet::v1::ServerMessage &)> m_teleopHistoryHandler;
     std::function<void(const fleet::v1::ServerMessage &)> m_infraHandler;
+    std::function<void(const fleet::v1::ServerMessage &)> m_alertHandler;
     QTimer m_reconnectTimer;
     QTimer m_heartbeatTimer;
     Stats m_stats;

@@ -11,6 +11,7 @@
 #include "robotstate.h"
 #include "teleopcontroller.h"
 #include "teleoplog.h"
+#include "alertmodel.h"
 
 #include <QQmlEngine>
 
@@ -24,6 +25,7 @@ void registerConsoleTypes()
     qmlRegisterUncreatableType<RobotModel>(uri, 1, 0, "RobotModel", QStringLiteral("owned by FleetClient"));
     qmlRegisterUncreatableType<TeleopController>(uri, 1, 0, "TeleopController", QStringLiteral("created by the application"));
     qmlRegisterUncreatableType<TeleopLog>(uri, 1, 0, "TeleopLog", QStringLiteral("created by the application"));
+    qmlRegisterUncreatableType<AlertModel>(uri, 1, 0, "AlertModel", QStringLiteral("created by the application"));
     qmlRegisterUncreatableMetaObject(fleetdeck::staticMetaObject, uri, 1, 0, "Fleet",
                                      QStringLiteral("enums only"));
     const char *consoleUri = "Fleetdeck.Console.Types";
