@@ -3,6 +3,7 @@
 
 #include "charttypes.h"
 #include "consoletypes.h"
+#include "alertmodel.h"
 #include "demobackend.h"
 #include "fleetclient.h"
 #include "fleetsummary.h"
@@ -179,6 +180,7 @@ int main(int argc, char *argv[])
     // After the client, so destroyed before it; it acts on whichever robot the operator selects.
     TeleopController teleop(&client, &clock);
     teleop.setRobotId(selection.robotId());
+    AlertModel alerts(&client);
     TeleopLog teleopLog(&client);
     teleopLog.setRobotId(selection.robotId());
     QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleopLog,
@@ -228,6 +230,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("history"), QVariant::fromValue(&history)},
         {QStringLiteral("teleop"), QVariant::fromValue(&teleop)},
         {QStringLiteral("teleopLog"), QVariant::fromValue(&teleopLog)},
+        {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
         {QStringLiteral("infra"), QVariant::fromValue(&infra)},
         {QStringLiteral("startup"), startup},
         {QStringLiteral("width"), width},

@@ -21,6 +21,7 @@ ApplicationWindow {
     required property var history     // RobotHistory of the selected robot, for the charts
     required property var teleop      // TeleopController, aimed at the selected robot by the application
     property var teleopLog: null     // TeleopLog of the selected robot: who drove it lately
+    property var alerts: null        // AlertModel: the backend's alerts, the same on every console
     required property var infra       // InfraModel
     // {centerLatitude, centerLongitude, zoom, followSelected, view} from the command line, or {}
     property var startup: ({})
@@ -140,6 +141,27 @@ ApplicationWindow {
                     anchors.fill: parent
                     anchors.margins: 1
                     spacing: 0
+
+                    // Told, not looked for: open alerts sit on top of the list, worst first.
+                    Loader {
+                        Layout.fillWidth: true
+                        Layout.preferredHeight: item ? item.implicitHeight : 0
+                        active: root.alerts !== null
+                        sourceComponent: AlertsPanel {
+                            alerts: root.alerts
+                            colors: palette_
+                            serverNowMs: root.summary.serverNowMs
+                            readOnly: root.startup.readOnly === true
+                            onRobotRequested: function(robotId) {
+                                const row = root.robots.rowOf(robotId)
+                                if (row >= 0) {
+                                    root.selection.selectRow(row)
+                                    internal.centerOnSelection()
+                                }
+                            }
+                            onInfraRequested: function(tile) { internal.showView(1) }
+                        }
+                    }
 
                     FleetList {
                         id: fleetListView
