@@ -4,6 +4,8 @@
 // environment and flags (backend/service/daemonconfig.cpp declares them; --help, --print-config).
 
 #include "clock.h"
+#include "codec.h"
+#include "alertservice.h"
 #include "daemonconfig.h"
 #include "embeddedkafka.h"
 #include "fleetserver.h"
@@ -49,6 +51,7 @@ int fail(const QString &message)
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    codec::routeProtobufLogs();  // hostile payloads must not flood the log
     QCoreApplication::setApplicationName(QStringLiteral("fleetdeckd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
 
@@ -225,6 +228,11 @@ int main(int argc, char *argv[])
     own.teleopRoundTripP99Ms = [&teleop](std::int64_t windowMs) { return teleop.router().roundTripP99Ms(windowMs); };
     InfraService infra(infraSettings, std::move(metricsSource), own, &server, &clock);
     infra.start();
+
+    // Alerts over the fleet and the latest infrastructure point, the same for every console.
+    AlertService alertService(cfg->alertRules(), &server, &clock);
+    QObject::connect(&infra, &InfraService::collected, &alertService, &AlertService::setInfraPoint);
+    alertService.start();
 
     server.startTicking();
     // A parent process (the console's demo) reads this line to find us.

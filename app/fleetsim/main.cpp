@@ -4,6 +4,7 @@
 // prober) as Prometheus endpoints whose traffic follows the fleet, with --incident to break it on cue.
 
 #include "clock.h"
+#include "codec.h"
 #include "fleetsimulator.h"
 #include "logging.h"
 #include "options.h"
@@ -32,6 +33,7 @@ int fail(const QString &message)
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
+    codec::routeProtobufLogs();  // hostile payloads must not flood the log
     QCoreApplication::setApplicationName(QStringLiteral("fleetsim"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
 

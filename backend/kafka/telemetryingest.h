@@ -37,7 +37,9 @@ public:
     // Appends ingest metrics: messages, decode errors, coalesced samples, per-partition position and lag.
     void writeMetrics(PrometheusText *out) const;
 
-    // Decodes one batch into `mailbox`; public so benchmarks and fuzzers can drive it without Kafka.
+    // Decodes one batch into `mailbox`; public so benchmarks can drive it without a consumer. The
+    // messages must come from librdkafka (it reads their timestamps past the public struct), so
+    // fuzzers copy its loop instead.
     void decodeBatch(rd_kafka_message_t *const *messages, std::size_t count);
 
 private:

@@ -1,5 +1,13 @@
 #include "codec.h"
 
+#include "logging.h"
+
+#include <google/protobuf/stubs/logging.h>
+
+#include <QDateTime>
+
+#include <mutex>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -231,6 +239,26 @@ QByteArray serialize(const google::protobuf::MessageLite &message)
 bool parse(const QByteArray &bytes, google::protobuf::MessageLite *message)
 {
     return message->ParseFromArray(bytes.constData(), static_cast<int>(bytes.size()));
+}
+
+void routeProtobufLogs()
+{
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char *file, int line, const std::string &message) {
+        static std::mutex mutex;  // protobuf logs from whichever thread decodes (the Kafka threads too)
+        static RateLimitedLog limit;
+        quint64 suppressed = 0;
+        {
+            const std::lock_guard<std::mutex> lock(mutex);
+            if (!limit.shouldLog(QDateTime::currentMSecsSinceEpoch(), &suppressed))
+                return;
+        }
+        const QString text = QStringLiteral("protobuf %1:%2: %3 (%4 similar lines suppressed)")
+                                 .arg(QString::fromUtf8(file)).arg(line).arg(QString::fromStdString(message)).arg(suppressed);
+        if (level >= google::protobuf::LOGLEVEL_ERROR)
+            qCWarning(lcCore).noquote() << text;
+        else
+            qCInfo(lcCore).noquote() << text;
+    });
 }
 
 }  // namespace fleetdeck::codec

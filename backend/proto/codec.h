@@ -40,4 +40,9 @@ std::uint32_t readRobotState(const fleet::v1::RobotState &in, RobotState *target
     return {utf8.constData(), static_cast<std::size_t>(utf8.size())};
 }
 
+// libprotobuf writes a line to stderr for every string field that is not valid UTF-8, unlimited: a
+// hostile producer or console could flood the log that way. Routes its messages through Qt logging
+// at a limited rate (decode failures are counted by the callers anyway). Call once at start-up.
+void routeProtobufLogs();
+
 }  // namespace fleetdeck::codec

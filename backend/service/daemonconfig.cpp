@@ -136,6 +136,57 @@ const std::vector<Binding> &bindings()
             bind(boolKey("process.exit_on_stdin_eof", "exit-on-stdin-eof",
                          "Shut down when standard input closes (the console's demo uses it)."),
                  &DaemonConfig::exitOnStdinEof),
+            bind(intKey("alerts.robot_for_ms", "alert-robot-for-ms", "MS", 5000, 0, 3'600'000,
+                        "A robot condition (stuck, battery, link) must hold this long before its alert fires."),
+                 &DaemonConfig::alertRobotForMs),
+            bind(intKey("alerts.infra_for_ms", "alert-infra-for-ms", "MS", 10'000, 0, 3'600'000,
+                        "A database, proxy or Kafka condition must hold this long before its alert fires."),
+                 &DaemonConfig::alertInfraForMs),
+            bind(intKey("alerts.clear_for_ms", "alert-clear-for-ms", "MS", 15'000, 0, 3'600'000,
+                        "A condition must be gone this long before its alert resolves (no flapping)."),
+                 &DaemonConfig::alertClearForMs),
+            bind(intKey("alerts.stuck_after_ms", "alert-stuck-after-ms", "MS", 60'000, 1000, 3'600'000,
+                        "A working robot that makes no progress (3 m) for this long is stuck."),
+                 &DaemonConfig::alertStuckAfterMs),
+            bind(intKey("alerts.battery_low_pct", "alert-battery-low-pct", "PCT", 15, 0, 100,
+                        "Battery below this (and not charging) fires battery_low."),
+                 &DaemonConfig::alertBatteryLowPct),
+            bind(intKey("alerts.battery_clear_pct", "alert-battery-clear-pct", "PCT", 20, 0, 100,
+                        "Battery above this clears battery_low."),
+                 &DaemonConfig::alertBatteryClearPct),
+            bind(intKey("alerts.link_rtt_high_ms", "alert-link-rtt-high-ms", "MS", 400, 1, 60'000,
+                        "A robot's link round trip above this fires link_rtt_high."),
+                 &DaemonConfig::alertLinkRttHighMs),
+            bind(intKey("alerts.link_rtt_clear_ms", "alert-link-rtt-clear-ms", "MS", 250, 1, 60'000,
+                        "Below this it clears."),
+                 &DaemonConfig::alertLinkRttClearMs),
+            bind(intKey("alerts.area_stale_min_robots", "alert-area-stale-min-robots", "N", 5, 2, 100'000,
+                        "This many stale or lost robots within about 500 m become one area_stale alert instead of one each."),
+                 &DaemonConfig::alertAreaStaleMinRobots),
+            bind(intKey("alerts.db_latency_ms", "alert-db-latency-ms", "MS", 250, 1, 600'000,
+                        "A replica-set member's worst probe p99 above this fires db_latency."),
+                 &DaemonConfig::alertDbLatencyMs),
+            bind(intKey("alerts.db_latency_clear_ms", "alert-db-latency-clear-ms", "MS", 150, 1, 600'000,
+                        "Below this it clears."),
+                 &DaemonConfig::alertDbLatencyClearMs),
+            bind(intKey("alerts.replication_lag_s", "alert-replication-lag-s", "S", 30, 1, 86'400,
+                        "A secondary this far behind the primary fires replication_lag."),
+                 &DaemonConfig::alertReplicationLagS),
+            bind(intKey("alerts.replication_lag_clear_s", "alert-replication-lag-clear-s", "S", 10, 0, 86'400,
+                        "Below this it clears."),
+                 &DaemonConfig::alertReplicationLagClearS),
+            bind(intKey("alerts.proxy_error_pct", "alert-proxy-error-pct", "PCT", 5, 1, 100,
+                        "Errors above this share of one app's requests on one collection fire proxy_errors."),
+                 &DaemonConfig::alertProxyErrorPct),
+            bind(intKey("alerts.proxy_error_clear_pct", "alert-proxy-error-clear-pct", "PCT", 2, 0, 100,
+                        "Below this it clears."),
+                 &DaemonConfig::alertProxyErrorClearPct),
+            bind(intKey("alerts.kafka_lag", "alert-kafka-lag", "MESSAGES", 100'000, 1, 1'000'000'000,
+                        "A telemetry partition this many messages behind fires kafka_lag."),
+                 &DaemonConfig::alertKafkaLag),
+            bind(intKey("alerts.kafka_lag_clear", "alert-kafka-lag-clear", "MESSAGES", 10'000, 0, 1'000'000'000,
+                        "Below this it clears."),
+                 &DaemonConfig::alertKafkaLagClear),
         };
     }();
     return all;
@@ -150,6 +201,29 @@ QString described(const Values &values, const char *name)
 }
 
 }  // namespace
+
+alerts::Rules DaemonConfig::alertRules() const
+{
+    alerts::Rules rules;
+    rules.robotForMs = alertRobotForMs;
+    rules.infraForMs = alertInfraForMs;
+    rules.clearForMs = alertClearForMs;
+    rules.stuckAfterMs = alertStuckAfterMs;
+    rules.batteryLowPct = alertBatteryLowPct;
+    rules.batteryClearPct = alertBatteryClearPct;
+    rules.linkRttHighMs = alertLinkRttHighMs;
+    rules.linkRttClearMs = alertLinkRttClearMs;
+    rules.areaStaleMinRobots = alertAreaStaleMinRobots;
+    rules.dbLatencyMs = alertDbLatencyMs;
+    rules.dbLatencyClearMs = alertDbLatencyClearMs;
+    rules.replicationLagS = alertReplicationLagS;
+    rules.replicationLagClearS = alertReplicationLagClearS;
+    rules.proxyErrorRatio = alertProxyErrorPct / 100.0;
+    rules.proxyErrorClearRatio = alertProxyErrorClearPct / 100.0;
+    rules.kafkaLag = alertKafkaLag;
+    rules.kafkaLagClear = alertKafkaLagClear;
+    return rules;
+}
 
 kafka::KafkaSettings DaemonConfig::kafkaSettings() const
 {
@@ -192,6 +266,22 @@ std::optional<DaemonConfig> daemonConfig(const Values &values, QStringList *erro
         errors->append(QStringLiteral("%1 and %2: choose one source of database metrics")
                            .arg(described(values, "infra.prometheus_url"), described(values, "infra.scrape_targets")));
     }
+    // Hysteresis only works when the clearing threshold is on the healthy side of the firing one.
+    const auto hysteresis = [&](const char *fire, const char *clear, bool clearMustBeHigher) {
+        const int fireValue = values.value(QString::fromUtf8(fire)).toInt();
+        const int clearValue = values.value(QString::fromUtf8(clear)).toInt();
+        if (clearMustBeHigher ? clearValue <= fireValue : clearValue >= fireValue) {
+            errors->append(QStringLiteral("%1 must be %2 %3, or the alert would flap")
+                               .arg(described(values, clear), clearMustBeHigher ? QStringLiteral("above") : QStringLiteral("below"),
+                                    described(values, fire)));
+        }
+    };
+    hysteresis("alerts.battery_low_pct", "alerts.battery_clear_pct", true);
+    hysteresis("alerts.link_rtt_high_ms", "alerts.link_rtt_clear_ms", false);
+    hysteresis("alerts.db_latency_ms", "alerts.db_latency_clear_ms", false);
+    hysteresis("alerts.replication_lag_s", "alerts.replication_lag_clear_s", false);
+    hysteresis("alerts.proxy_error_pct", "alerts.proxy_error_clear_pct", false);
+    hysteresis("alerts.kafka_lag", "alerts.kafka_lag_clear", false);
     if (errors->size() != before)
         return std::nullopt;
     return config;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "alertengine.h"
 #include "config.h"
 #include "kafkasettings.h"
 
@@ -44,8 +45,27 @@ struct DaemonConfig {
     QStringList incidents;  // each parses as a database incident
     // [process]
     bool exitOnStdinEof = false;
+    // [alerts]: each condition fires over one threshold and clears under another, after hold times
+    int alertRobotForMs = 0;
+    int alertInfraForMs = 0;
+    int alertClearForMs = 0;
+    int alertStuckAfterMs = 0;
+    int alertBatteryLowPct = 0;
+    int alertBatteryClearPct = 0;
+    int alertLinkRttHighMs = 0;
+    int alertLinkRttClearMs = 0;
+    int alertAreaStaleMinRobots = 0;
+    int alertDbLatencyMs = 0;
+    int alertDbLatencyClearMs = 0;
+    int alertReplicationLagS = 0;
+    int alertReplicationLagClearS = 0;
+    int alertProxyErrorPct = 0;
+    int alertProxyErrorClearPct = 0;
+    int alertKafkaLag = 0;
+    int alertKafkaLagClear = 0;
 
     [[nodiscard]] kafka::KafkaSettings kafkaSettings() const;
+    [[nodiscard]] alerts::Rules alertRules() const;
 };
 
 [[nodiscard]] const Schema &daemonSchema();
