@@ -220,6 +220,30 @@ private Q_SLOTS:
         QVERIFY(f.open("robot_stale").empty());
     }
 
+    void brokerOutageIsOneAlertNotAThousand()
+    {
+        Fleet f;
+        QStringList fleet;
+        for (int i = 0; i < 30; ++i) {
+            fleet.append(QStringLiteral("nb-%1").arg(i));
+            f.robot(fleet.back()).latDeg = kLat + i * 0.02;   // spread over many areas
+        }
+        f.run(2000, fleet);
+        f.engine.setKafkaReachable(false);
+        f.run(40'000, {});   // every robot silent, then lost
+        QCOMPARE(f.open("telemetry_outage").size(), std::size_t(1));
+        QCOMPARE(f.open("telemetry_outage")[0].severity(), fleet::v1::SEVERITY_CRITICAL);
+        QCOMPARE(f.open("telemetry_outage")[0].infra_tile(), std::string("kafka"));
+        QVERIFY(f.open("robot_stale").empty());
+        QVERIFY(f.open("area_stale").empty());
+        // Back: the robots report again, the outage resolves after its hold, nothing else fired.
+        f.engine.setKafkaReachable(true);
+        f.run(16'000, fleet);
+        QVERIFY(f.open("telemetry_outage").empty());
+        QVERIFY(f.open("robot_stale").empty());
+        QCOMPARE(f.fired("robot_stale"), 0);
+    }
+
     void slowLinkFiresAndClearsWithHysteresis()
     {
         Fleet f;

@@ -5,6 +5,7 @@
 #include "consoletypes.h"
 #include "alertmodel.h"
 #include "demobackend.h"
+#include "framestats.h"
 #include "fleetclient.h"
 #include "fleetsummary.h"
 #include "inframodel.h"
@@ -64,6 +65,12 @@ int main(int argc, char *argv[])
                                          QStringLiteral("theme"), QStringLiteral("dark"));
     const QCommandLineOption sizeOption(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1600x1000)."),
                                         QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+    const QCommandLineOption statsOption(QStringLiteral("stats-interval-s"),
+                                         QStringLiteral("Print the console's memory and frame times every N seconds (STATS lines on standard output)."),
+                                         QStringLiteral("s"));
+    const QCommandLineOption wallOption(QStringLiteral("wall"),
+                                        QStringLiteral("The read-only NOC wall: full screen (or --size), large type, the map with counts, "
+                                                       "open alerts and database/proxy/Kafka health; cannot drive or acknowledge."));
     const QCommandLineOption driveOption(QStringLiteral("drive"),
                                          QStringLiteral("With --take-control: once in control, hold this input (forward and turn, each -1..1) "
                                                         "as if a key were held, e.g. 0.5,0.2 (for demonstrations and screenshots; the deadman "
@@ -94,7 +101,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
-                       themeOption, sizeOption, takeControlOption, driveOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
+                       themeOption, sizeOption, takeControlOption, driveOption, wallOption, statsOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
                        operatorOption, viewOption});
     parser.process(app);
 
@@ -163,6 +170,10 @@ int main(int argc, char *argv[])
     WebSocketTransport transport;
     FleetClient client(&transport, &clock);
     client.setOperatorName(operatorName);
+    const bool wall = parser.isSet(wallOption);
+    if (wall && (parser.isSet(takeControlOption) || parser.isSet(driveOption)))
+        return fail(QStringLiteral("--wall is read-only: it cannot take control"));
+    client.setReadOnly(wall);  // the backend then refuses it anything but watching
     FleetSummary summary(client.robots());
     QObject::connect(&client, &FleetClient::updated, &summary, &FleetSummary::recount);
     RobotSelection selection(client.robots());
@@ -220,6 +231,20 @@ int main(int argc, char *argv[])
     registerInfraTypes();
     QQmlApplicationEngine engine;
     addConsoleImportPath(&engine);
+    if (wall) {
+        engine.setInitialProperties({
+            {QStringLiteral("client"), QVariant::fromValue(&client)},
+            {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
+            {QStringLiteral("summary"), QVariant::fromValue(&summary)},
+            {QStringLiteral("style"), QVariant::fromValue(&style)},
+            {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
+            {QStringLiteral("infra"), QVariant::fromValue(&infra)},
+            {QStringLiteral("startup"), startup},
+            {QStringLiteral("width"), width},
+            {QStringLiteral("height"), height},
+        });
+        engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Wall.qml")));
+    } else {
     engine.setInitialProperties({
         {QStringLiteral("client"), QVariant::fromValue(&client)},
         {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
@@ -237,9 +262,19 @@ int main(int argc, char *argv[])
         {QStringLiteral("height"), height},
     });
     engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Main.qml")));
+    }
     if (engine.rootObjects().isEmpty())
         return fail(QStringLiteral("the console's QML failed to load (see the messages above)"));
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    if (wall && !parser.isSet(sizeOption) && !parser.isSet(screenshotOption))
+        window->showFullScreen();
+    std::unique_ptr<FrameStats> frameStats;
+    if (parser.isSet(statsOption)) {
+        const int intervalS = parser.value(statsOption).toInt(&ok);
+        if (!ok || intervalS < 1)
+            return fail(QStringLiteral("--stats-interval-s \"%1\": expected whole seconds, at least 1").arg(parser.value(statsOption)));
+        frameStats = std::make_unique<FrameStats>(window, intervalS);
+    }
 
     std::unique_ptr<Screenshotter> screenshotter;
     if (parser.isSet(screenshotOption))

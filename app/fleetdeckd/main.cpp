@@ -232,6 +232,8 @@ int main(int argc, char *argv[])
     // Alerts over the fleet and the latest infrastructure point, the same for every console.
     AlertService alertService(cfg->alertRules(), &server, &clock);
     QObject::connect(&infra, &InfraService::collected, &alertService, &AlertService::setInfraPoint);
+    alertService.setKafkaReachable(ingest.reader().isBrokerReachable());
+    QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &alertService, &AlertService::setKafkaReachable);
     alertService.start();
 
     server.startTicking();

@@ -50,6 +50,7 @@ QString AlertEngine::whatToCheck(const QString &rule)
         {QStringLiteral("db_latency"), QT_TRANSLATE_NOOP("AlertEngine", "A member answers slowly. On a standby, check for a running backup or compaction (disk and CPU); on the primary, slow queries (db.currentOp()) and connection counts.")},
         {QStringLiteral("replication_lag"), QT_TRANSLATE_NOOP("AlertEngine", "A secondary is falling behind: check its disk and CPU (backups compress heavily), the network to the primary, and the oplog window before it falls off.")},
         {QStringLiteral("proxy_errors"), QT_TRANSLATE_NOOP("AlertEngine", "One app's requests on one collection fail: check that app's recent deploys and logs, then the collection's indexes and the primary's health.")},
+        {QStringLiteral("telemetry_outage"), QT_TRANSLATE_NOOP("AlertEngine", "The backend cannot reach any Kafka broker: check the brokers and the network between them and the backend (/readyz says the same). Consoles show the last known state, marked stale; teleoperation is refused until it is back.")},
         {QStringLiteral("kafka_lag"), QT_TRANSLATE_NOOP("AlertEngine", "The backend reads telemetry slower than it arrives: check its CPU and the brokers' health; the map shows robots' last known state meanwhile.")},
     };
     const auto it = advice.constFind(rule);
@@ -84,7 +85,7 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
         Reading r;
         r.rule = QStringLiteral("area_stale");
         r.subject = QStringLiteral("area %1/%2").arg(index.first).arg(index.second);
-        r.firing = c.silent >= m_rules.areaStaleMinRobots;
+        r.firing = m_kafkaReachable && c.silent >= m_rules.areaStaleMinRobots;
         r.clear = c.silent < std::max(1, m_rules.areaStaleMinRobots / 2);
         r.severity = fleet::v1::SEVERITY_CRITICAL;
         r.latitudeDeg = c.latSum / c.silent;
@@ -149,7 +150,7 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
         const auto cellIt = silent ? cells.find(cellOf(robot)) : cells.end();
         const bool coveredByArea = cellIt != cells.end() && cellIt->second.silent >= m_rules.areaStaleMinRobots;
         const bool lost = robot.freshness == Freshness::Lost;
-        read("robot_stale", silent && !coveredByArea, !silent || coveredByArea,
+        read("robot_stale", m_kafkaReachable && silent && !coveredByArea, !silent || coveredByArea || !m_kafkaReachable,
              lost ? fleet::v1::SEVERITY_CRITICAL : fleet::v1::SEVERITY_WARNING,
              lost ? tr("%1 lost").arg(robot.robotId) : tr("%1 silent").arg(robot.robotId),
              tr("no telemetry for %1 s").arg((nowMs - robot.receivedUnixMs) / 1000), 0);
@@ -222,6 +223,19 @@ void AlertEngine::readInfra(const fleet::v1::InfraPoint &infra, std::vector<Read
 AlertEngine::Changes AlertEngine::evaluate(std::int64_t nowMs, const FleetStore &store, const fleet::v1::InfraPoint *infra)
 {
     std::vector<Reading> readings;
+    {
+        Reading outage;
+        outage.rule = QStringLiteral("telemetry_outage");
+        outage.subject = QStringLiteral("kafka");
+        outage.firing = !m_kafkaReachable;
+        outage.clear = m_kafkaReachable;
+        outage.severity = fleet::v1::SEVERITY_CRITICAL;
+        outage.title = tr("Kafka unreachable: no telemetry");
+        outage.detail = tr("the backend reaches none of its brokers");
+        outage.infraTile = QStringLiteral("kafka");
+        outage.forMs = m_rules.infraForMs;
+        readings.push_back(std::move(outage));
+    }
     readRobots(nowMs, store, &readings);
     if (infra)
         readInfra(*infra, &readings);

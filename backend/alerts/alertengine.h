@@ -56,6 +56,11 @@ public:
 
     explicit AlertEngine(Rules rules = {});
 
+    // Whether the backend reaches its Kafka brokers (the reader's view); unreachable long enough is
+    // the telemetry_outage alert. Robots then go stale everywhere: that is one outage, not a
+    // thousand robot alerts, so robot_stale and area_stale are held back while it lasts.
+    void setKafkaReachable(bool reachable) { m_kafkaReachable = reachable; }
+
     // One evaluation at `nowMs`. `infra` may be null (no infrastructure figures yet).
     [[nodiscard]] Changes evaluate(std::int64_t nowMs, const FleetStore &store, const fleet::v1::InfraPoint *infra);
     // Someone is on it. nullopt with a reason for an unknown or resolved alert.
@@ -107,6 +112,7 @@ private:
     std::map<std::uint64_t, fleet::v1::Alert> m_alerts;
     QHash<QString, Tracker> m_trackers;   // rule + subject; only while pending or active
     std::vector<Progress> m_progress;     // per store slot
+    bool m_kafkaReachable = true;
 };
 
 }  // namespace fleetdeck::alerts

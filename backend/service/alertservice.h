@@ -28,6 +28,7 @@ public:
     // One evaluation; public so tests drive time by hand.
     void evaluate();
     void setInfraPoint(const fleet::v1::InfraPoint &point) { m_infra = point; }
+    void setKafkaReachable(bool reachable) { m_engine.setKafkaReachable(reachable); }
 
     [[nodiscard]] const alerts::AlertEngine &engine() const { return m_engine; }
 

@@ -70,7 +70,8 @@ Item {
         }
 
         function fitIfUnset() {
-            if (!viewSet && basemapLayer.ready) {
+            // Only once the pane has its size: fitting a 0×0 pane picks the lowest zoom.
+            if (!viewSet && basemapLayer.ready && root.width > 0 && root.height > 0) {
                 viewSet = true
                 root.fitBasemap()
             }
@@ -235,6 +236,7 @@ Item {
     }
 
     Column {
+        visible: root.showZoomButtons
         anchors.right: parent.right
         anchors.top: parent.top
         anchors.margins: 12
@@ -341,5 +343,10 @@ Item {
         }
     }
 
+    // Controls for a pointer; a wall display has none.
+    property bool showZoomButtons: true
+
+    onWidthChanged: internal.fitIfUnset()
+    onHeightChanged: internal.fitIfUnset()
     Component.onCompleted: internal.fitIfUnset()
 }

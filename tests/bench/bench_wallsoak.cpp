@@ -1,0 +1,154 @@
+// The NOC wall over time: fleetdeckd --demo with 2,000 robots and the real `fleetdeck --wall` (1080p,
+// under Xvfb with Mesa's software OpenGL) run side by side for BENCH_SOAK_S seconds (default 180; any
+// length: a day is BENCH_SOAK_S=86400). The console prints its own memory and frame costs every
+// 10 s (--stats-interval-s); the backend's memory is read from /proc. Printed: each figure at the
+// start (after a warm-up) next to its value at the end, and the least-squares trend per hour —
+// the target is no growth trend.
+
+#include "benchsupport.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTimer>
+
+#include <cstdio>
+#include <vector>
+
+namespace {
+
+struct Sample {
+    double tS = 0;
+    double value = 0;
+};
+
+double residentKiBOf(qint64 pid)
+{
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toDouble();
+    }
+    return -1;
+}
+
+// Least-squares slope, per hour.
+double slopePerHour(const std::vector<Sample> &samples)
+{
+    if (samples.size() < 2)
+        return 0;
+    double meanT = 0, meanV = 0;
+    for (const Sample &s : samples) {
+        meanT += s.tS;
+        meanV += s.value;
+    }
+    meanT /= double(samples.size());
+    meanV /= double(samples.size());
+    double num = 0, den = 0;
+    for (const Sample &s : samples) {
+        num += (s.tS - meanT) * (s.value - meanV);
+        den += (s.tS - meanT) * (s.tS - meanT);
+    }
+    return den > 0 ? num / den * 3600.0 : 0;
+}
+
+// Mean of the first or last third: start and end figures that one noisy sample cannot swing.
+double thirdMean(const std::vector<Sample> &samples, bool last)
+{
+    if (samples.empty())
+        return 0;
+    const std::size_t n = std::max<std::size_t>(1, samples.size() / 3);
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        sum += samples[last ? samples.size() - 1 - i : i].value;
+    return sum / double(n);
+}
+
+}  // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const int soakS = qEnvironmentVariableIsSet("BENCH_SOAK_S") ? qEnvironmentVariableIntValue("BENCH_SOAK_S") : 180;
+    const int robots = qEnvironmentVariableIsSet("BENCH_SOAK_ROBOTS") ? qEnvironmentVariableIntValue("BENCH_SOAK_ROBOTS") : 2000;
+    constexpr int kIntervalS = 10;
+    constexpr double kWarmUpS = 30;   // the first snapshot, the basemap and the caches settle
+
+    QProcess backend;
+    backend.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    backend.start(QStringLiteral(FLEETDECKD_BINARY), {QStringLiteral("--demo"), QStringLiteral("--robots"), QString::number(robots),
+                                                     QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--exit-on-stdin-eof")});
+    if (!backend.waitForStarted(10'000))
+        qFatal("fleetdeckd did not start");
+    QString url;
+    while (url.isEmpty() && backend.waitForReadyRead(60'000)) {
+        while (backend.canReadLine()) {
+            const QString line = QString::fromUtf8(backend.readLine()).trimmed();
+            if (line.startsWith(QLatin1String("LISTENING ")))
+                url = line.mid(10);
+        }
+    }
+    if (url.isEmpty())
+        qFatal("fleetdeckd did not say where it listens");
+
+    QProcess wall;
+    wall.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    wall.start(QStringLiteral(FLEETDECK_BINARY), {QStringLiteral("--wall"), QStringLiteral("--size"), QStringLiteral("1920x1080"),
+                                                 QStringLiteral("--backend"), url, QStringLiteral("--stats-interval-s"),
+                                                 QString::number(kIntervalS)});
+    if (!wall.waitForStarted(10'000))
+        qFatal("fleetdeck --wall did not start");
+
+    std::vector<Sample> wallRss, frameP95, frames, backendRss;
+    const QRegularExpression stats(QStringLiteral("^STATS t_s=([0-9.]+) rss_kib=([0-9.]+) frames=([0-9]+) frame_p50_ms=[0-9.]+ frame_p95_ms=([0-9.]+)"));
+    QObject::connect(&wall, &QProcess::readyReadStandardOutput, &app, [&] {
+        while (wall.canReadLine()) {
+            const QRegularExpressionMatch m = stats.match(QString::fromUtf8(wall.readLine()).trimmed());
+            if (!m.hasMatch())
+                continue;
+            const double t = m.captured(1).toDouble();
+            std::printf("  t=%5.0f s  wall rss %.1f MiB  %s frames  p95 %s ms  backend rss %.1f MiB\n", t, m.captured(2).toDouble() / 1024,
+                        qPrintable(m.captured(3)), qPrintable(m.captured(4)), residentKiBOf(backend.processId()) / 1024);
+            std::fflush(stdout);
+            if (t < kWarmUpS)
+                continue;
+            wallRss.push_back({t, m.captured(2).toDouble() / 1024});
+            frames.push_back({t, m.captured(3).toDouble() / kIntervalS});
+            if (m.captured(3).toInt() > 0)
+                frameP95.push_back({t, m.captured(4).toDouble()});
+            backendRss.push_back({t, residentKiBOf(backend.processId()) / 1024});
+        }
+    });
+    QTimer::singleShot(soakS * 1000, &app, &QCoreApplication::quit);
+    QObject::connect(&wall, &QProcess::finished, &app, [] {
+        std::fprintf(stderr, "bench_wallsoak: the wall exited early\n");
+        QCoreApplication::exit(1);
+    });
+    const int code = QCoreApplication::exec();
+    QObject::disconnect(&wall, nullptr, &app, nullptr);
+    wall.terminate();
+    wall.waitForFinished(10'000);
+    backend.closeWriteChannel();
+    backend.waitForFinished(10'000);
+    if (code != 0 || wallRss.size() < 3) {
+        std::fprintf(stderr, "bench_wallsoak: too few samples (%zu); run longer than %d s\n", wallRss.size(), int(kWarmUpS) + 3 * kIntervalS);
+        return 1;
+    }
+
+    using fleetdeck::bench::print;
+    print("wall_soak_seconds", soakS, "s");
+    print("wall_rss_start", thirdMean(wallRss, false), "MiB");
+    print("wall_rss_end", thirdMean(wallRss, true), "MiB");
+    print("wall_rss_trend", slopePerHour(wallRss), "MiB/h");
+    print("wall_frame_p95_start", thirdMean(frameP95, false), "ms");
+    print("wall_frame_p95_end", thirdMean(frameP95, true), "ms");
+    print("wall_frame_p95_trend", slopePerHour(frameP95), "ms/h");
+    print("wall_frames_per_s", thirdMean(frames, true), "frames/s");
+    print("backend_rss_start", thirdMean(backendRss, false), "MiB");
+    print("backend_rss_end", thirdMean(backendRss, true), "MiB");
+    print("backend_rss_trend", slopePerHour(backendRss), "MiB/h");
+    return 0;
+}
