@@ -244,6 +244,48 @@ private Q_SLOTS:
         QCOMPARE(f.fired("robot_stale"), 0);
     }
 
+    void silenceHoldsRobotAlertsAndTheOutageHasAGrace()
+    {
+        Fleet f;
+        const QStringList all{QStringLiteral("nb-1"), QStringLiteral("nb-2")};
+        f.robot(QStringLiteral("nb-1")).mode = Mode::Stuck;
+        f.run(7000, all);
+        QCOMPARE(f.open("robot_stuck").size(), std::size_t(1));
+        const std::uint64_t stuckId = f.open("robot_stuck")[0].id();
+        // Kafka goes away for a minute: the stuck robot's alert is neither cleared nor refired.
+        f.engine.setKafkaReachable(false);
+        f.run(60'000, {});
+        QCOMPARE(f.open("robot_stuck").size(), std::size_t(1));
+        QCOMPARE(f.open("robot_stuck")[0].id(), stuckId);
+        // Back: robots are stale until their next report, and a few report late; no stale alert.
+        f.engine.setKafkaReachable(true);
+        f.run(3000, {});
+        f.run(8000, all);
+        QCOMPARE(f.fired("robot_stale"), 0);
+        QCOMPARE(f.open("robot_stuck")[0].id(), stuckId);
+        QCOMPARE(f.fired("robot_stuck"), 1);   // nb-2 stood still while unheard: not stuck for that
+    }
+
+    void connectionsRunningOut()
+    {
+        Fleet f;
+        fleet::v1::InfraPoint p = replicaSet(1, 8);
+        p.mutable_members(0)->set_connections_current(4700);
+        p.mutable_members(0)->set_connections_available(300);
+        f.run(11'000, {}, &p);
+        QCOMPARE(f.open("db_connections").size(), std::size_t(1));
+        QCOMPARE(f.open("db_connections")[0].subject(), std::string("mongo-0"));
+        QVERIFY(QString::fromStdString(f.open("db_connections")[0].detail()).contains(QStringLiteral("94 %")));
+        p.mutable_members(0)->set_connections_current(4250);   // 85 %: inside the band
+        p.mutable_members(0)->set_connections_available(750);
+        f.run(30'000, {}, &p);
+        QCOMPARE(f.open("db_connections").size(), std::size_t(1));
+        p.mutable_members(0)->set_connections_current(1000);
+        p.mutable_members(0)->set_connections_available(4000);
+        f.run(16'000, {}, &p);
+        QVERIFY(f.open("db_connections").empty());
+    }
+
     void slowLinkFiresAndClearsWithHysteresis()
     {
         Fleet f;

@@ -102,6 +102,8 @@ private Q_SLOTS:
     void offlineRobotPublishesNothing();
     void sensorFaultClears();
     void motorOvertempClears();
+    void injectedIncidentLastsItsDuration_data();
+    void injectedIncidentLastsItsDuration();
     void randomCommandsKeepStatesSane();
     void stepTime();
 
@@ -695,6 +697,89 @@ void TestFleetSimulator::motorOvertempClears()
     QVERIFY(raised > 2);
     QVERIFY(cleared > 1);
     QVERIFY(hottest < 90);
+}
+
+void TestFleetSimulator::injectedIncidentLastsItsDuration_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<int>("durationS");
+    QTest::newRow("fault") << QStringLiteral("fault") << 40;
+    QTest::newRow("stuck") << QStringLiteral("stuck") << 25;
+    QTest::newRow("offline") << QStringLiteral("offline") << 30;
+}
+
+// A drill's incident strikes the robot it names at once, ends by itself on time, and draws nothing
+// from the random streams: every other robot moves exactly as in a fleet without the drill.
+void TestFleetSimulator::injectedIncidentLastsItsDuration()
+{
+    QFETCH(QString, kind);
+    QFETCH(int, durationS);
+    FleetSimulatorConfig config = quietConfig(30);
+    config.sensorFaultPerHour = 1;  // random incidents on, so a drawn number would shift them
+    FleetSimulator sim(*m_graph, config);
+    FleetSimulator twin(*m_graph, config);
+    std::int64_t now = kStart;
+    sim.step(now);
+    twin.step(now);
+    // Out on a task, so "stuck" and "offline" interrupt a moving robot.
+    std::int64_t twinNow = now;
+    run(sim, &now, 240'000);
+    run(twin, &twinNow, 240'000);
+    std::optional<std::size_t> victim;
+    for (std::size_t k = 0; k < sim.robots().size() && !victim; ++k) {
+        if (sim.robots()[k].mode == Mode::Autonomous && sim.robots()[k].speedMps > 0)
+            victim = k;
+    }
+    QVERIFY(victim);
+    const std::size_t i = *victim;
+    const RobotState &robot = sim.robots()[i];
+    const std::uint64_t incidentsBefore = sim.incidentCount();
+
+    if (kind == QLatin1String("fault"))
+        sim.injectFault(i, now, durationS * 1000);
+    else if (kind == QLatin1String("stuck"))
+        sim.injectStuck(i, now, durationS * 1000);
+    else
+        sim.injectOffline(i, durationS * 1000);
+    QCOMPARE(sim.incidentCount(), incidentsBefore + 1);
+
+    const auto struck = [&] {
+        if (kind == QLatin1String("fault"))
+            return robot.mode == Mode::Fault && hasFault(robot, fleetdeck::FaultCode::LidarDegraded);
+        if (kind == QLatin1String("stuck"))
+            return robot.mode == Mode::Stuck && hasFault(robot, fleetdeck::FaultCode::WheelBlocked);
+        return sim.isOffline(i);
+    };
+    const LatLon held = position(robot);
+    std::uint64_t published = 0;
+    for (std::int64_t end = now + durationS * 1000 - 1000; now < end;) {
+        now += kStepMs;
+        sim.step(now);
+        for (const RobotState *s : sim.takeDue(now))
+            published += s == &robot ? 1 : 0;
+        QVERIFY2(struck(), qPrintable(QStringLiteral("over early, %1 ms in").arg(end + 1000 - now)));
+    }
+    QCOMPARE(position(robot).latDeg, held.latDeg);
+    QCOMPARE(position(robot).lonDeg, held.lonDeg);
+    if (kind == QLatin1String("offline"))
+        QCOMPARE(published, std::uint64_t(0));
+    else
+        QVERIFY(published >= std::uint64_t(2 * (durationS - 2)));  // a faulted or stuck robot still reports
+    run(sim, &now, 2000);
+    QVERIFY(!struck());
+    QVERIFY(!hasFault(robot, fleetdeck::FaultCode::LidarDegraded));
+    QVERIFY(!hasFault(robot, fleetdeck::FaultCode::WheelBlocked));
+    run(sim, &now, 60'000);
+    QVERIFY(fleetdeck::geo::distanceM(position(robot), held) > 10 || robot.mode != Mode::Autonomous);
+
+    run(twin, &twinNow, now - twinNow);
+    for (std::size_t k = 0; k < sim.robots().size(); ++k) {
+        if (k == i)
+            continue;
+        QCOMPARE(sim.robots()[k].latDeg, twin.robots()[k].latDeg);
+        QCOMPARE(sim.robots()[k].batteryPct, twin.robots()[k].batteryPct);
+        QCOMPARE(sim.robots()[k].faults, twin.robots()[k].faults);
+    }
 }
 
 void TestFleetSimulator::randomCommandsKeepStatesSane()

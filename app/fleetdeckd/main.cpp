@@ -7,6 +7,8 @@
 #include "codec.h"
 #include "alertservice.h"
 #include "daemonconfig.h"
+#include "drill.h"
+#include "drillrunner.h"
 #include "embeddedkafka.h"
 #include "fleetserver.h"
 #include "fleetsimulator.h"
@@ -235,6 +237,43 @@ int main(int argc, char *argv[])
     alertService.setKafkaReachable(ingest.reader().isBrokerReachable());
     QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &alertService, &AlertService::setKafkaReachable);
     alertService.start();
+
+    // A drill ("wheel of misfortune"): incidents at set times, then a report of what the alerts said.
+    std::unique_ptr<DrillRunner> drill;
+    if (!cfg->drill.isEmpty()) {
+        QStringList errors;
+        std::optional<sim::Drill> scenario = sim::loadDrill(cfg->drill, &errors);
+        DrillRunner::Targets targets;
+        targets.fleet = simulator.get();
+        targets.addDbIncident = [&database](const sim::DbIncident &incident, QString *why) {
+            return database->database().addIncident(incident, why);
+        };
+        if (embedded)
+            targets.setBrokersUp = [&embedded](bool up) { embedded->setBrokersUp(up); };
+        DrillRunner::Settings drillSettings;
+        drillSettings.graceMs = std::int64_t(cfg->drillGraceS) * 1000;
+        if (scenario) {
+            drill = std::make_unique<DrillRunner>(std::move(*scenario), std::move(targets), &alertService, &clock, drillSettings);
+            if (!drill->start(&errors))
+                drill.reset();
+        }
+        if (!drill)
+            return fail(errors.join(QStringLiteral("\nfleetdeckd: ")));
+        QObject::connect(drill.get(), &DrillRunner::finished, &app,
+                         [&drill, reportPath = cfg->drillReport, exitAfter = cfg->exitAfterDrill] {
+                             QString why;
+                             if (reportPath.isEmpty()) {
+                                 std::printf("%s", qPrintable(drill->reportText()));
+                                 std::fflush(stdout);
+                             } else if (drill->writeReport(reportPath, &why)) {
+                                 qCInfo(lcSim).noquote() << "drill report written to" << reportPath;
+                             } else {
+                                 qCWarning(lcSim).noquote() << "drill report not written:" << why;
+                             }
+                             if (exitAfter)
+                                 QCoreApplication::quit();
+                         });
+    }
 
     server.startTicking();
     // A parent process (the console's demo) reads this line to find us.

@@ -47,6 +47,7 @@ QString AlertEngine::whatToCheck(const QString &rule)
         {QStringLiteral("link_rtt_high"), QT_TRANSLATE_NOOP("AlertEngine", "The robot's link is slow: poor coverage at its position or a congested cell. Do not teleoperate it until the round trip is back under 250 ms.")},
         {QStringLiteral("area_stale"), QT_TRANSLATE_NOOP("AlertEngine", "Many robots in one area went silent at once: most likely the mobile network there, not the robots. Check the carrier's status and Kafka ingest; robots continue on their own.")},
         {QStringLiteral("db_member_down"), QT_TRANSLATE_NOOP("AlertEngine", "A database member does not answer its exporter: check the pod or host, then the replica set status (rs.status()) from another member.")},
+        {QStringLiteral("db_connections"), QT_TRANSLATE_NOOP("AlertEngine", "A member is running out of connections: look for a client that leaks them (mongoproxy's per-app connection counters, a recent deploy), then raise the limit only if the load is real.")},
         {QStringLiteral("db_latency"), QT_TRANSLATE_NOOP("AlertEngine", "A member answers slowly. On a standby, check for a running backup or compaction (disk and CPU); on the primary, slow queries (db.currentOp()) and connection counts.")},
         {QStringLiteral("replication_lag"), QT_TRANSLATE_NOOP("AlertEngine", "A secondary is falling behind: check its disk and CPU (backups compress heavily), the network to the primary, and the oplog window before it falls off.")},
         {QStringLiteral("proxy_errors"), QT_TRANSLATE_NOOP("AlertEngine", "One app's requests on one collection fail: check that app's recent deploys and logs, then the collection's indexes and the primary's health.")},
@@ -61,6 +62,9 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
 {
     const std::vector<RobotState> &robots = store.robots();
     m_progress.resize(robots.size());
+    // During an outage every robot is silent, and just after it robots are still stale until their
+    // next report: neither is news about the robots (telemetry_outage is the news).
+    const bool silenceCounts = m_kafkaReachable && (m_kafkaBackSinceMs < 0 || nowMs - m_kafkaBackSinceMs >= m_rules.outageGraceMs);
 
     // Silent robots by area first: where many are silent together, one area alert stands for them.
     struct Cell {
@@ -85,7 +89,7 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
         Reading r;
         r.rule = QStringLiteral("area_stale");
         r.subject = QStringLiteral("area %1/%2").arg(index.first).arg(index.second);
-        r.firing = m_kafkaReachable && c.silent >= m_rules.areaStaleMinRobots;
+        r.firing = silenceCounts && c.silent >= m_rules.areaStaleMinRobots;
         r.clear = c.silent < std::max(1, m_rules.areaStaleMinRobots / 2);
         r.severity = fleet::v1::SEVERITY_CRITICAL;
         r.latitudeDeg = c.latSum / c.silent;
@@ -120,18 +124,20 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
             out->push_back(std::move(r));
         };
 
+        // While a robot is silent its last mode is all there is: its alerts neither fire nor clear.
         const bool faulted = live && robot.mode == Mode::Fault;
-        read("robot_faulted", faulted, !faulted, fleet::v1::SEVERITY_CRITICAL, tr("%1 faulted").arg(robot.robotId),
+        read("robot_faulted", faulted, live && !faulted, fleet::v1::SEVERITY_CRITICAL, tr("%1 faulted").arg(robot.robotId),
              robot.faults.empty() ? tr("mode fault") : tr("%n active fault(s), first: %1", nullptr, int(robot.faults.size())).arg(robot.faults.front().detail),
              0);
 
         Progress &progress = m_progress[slot];
-        if (progress.sinceMs < 0 || !working(robot.mode)
+        // Without telemetry there is no telling whether it moved: progress is judged afresh after.
+        if (progress.sinceMs < 0 || !working(robot.mode) || !live
             || geo::distanceM({progress.latDeg, progress.lonDeg}, {robot.latDeg, robot.lonDeg}) >= m_rules.stuckProgressM) {
             progress = {robot.latDeg, robot.lonDeg, nowMs};
         }
         const bool stuck = live && (robot.mode == Mode::Stuck || (working(robot.mode) && nowMs - progress.sinceMs >= m_rules.stuckAfterMs));
-        read("robot_stuck", stuck, !stuck, fleet::v1::SEVERITY_WARNING, tr("%1 stuck").arg(robot.robotId),
+        read("robot_stuck", stuck, live && !stuck, fleet::v1::SEVERITY_WARNING, tr("%1 stuck").arg(robot.robotId),
              robot.mode == Mode::Stuck ? tr("the robot reports itself stuck")
                                        : tr("no progress for %1 s while %2").arg((nowMs - progress.sinceMs) / 1000).arg(modeName(robot.mode)),
              m_rules.robotForMs);
@@ -142,7 +148,7 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
              fleet::v1::SEVERITY_WARNING, tr("%1 battery low").arg(robot.robotId), tr("battery %1 %").arg(double(robot.batteryPct), 0, 'f', 0),
              m_rules.robotForMs);
 
-        read("link_rtt_high", live && robot.linkRttMs > m_rules.linkRttHighMs, !live || robot.linkRttMs < m_rules.linkRttClearMs,
+        read("link_rtt_high", live && robot.linkRttMs > m_rules.linkRttHighMs, live && robot.linkRttMs < m_rules.linkRttClearMs,
              fleet::v1::SEVERITY_WARNING, tr("%1 link slow").arg(robot.robotId), tr("round trip %1 ms").arg(double(robot.linkRttMs), 0, 'f', 0),
              m_rules.robotForMs);
 
@@ -150,7 +156,7 @@ void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::v
         const auto cellIt = silent ? cells.find(cellOf(robot)) : cells.end();
         const bool coveredByArea = cellIt != cells.end() && cellIt->second.silent >= m_rules.areaStaleMinRobots;
         const bool lost = robot.freshness == Freshness::Lost;
-        read("robot_stale", m_kafkaReachable && silent && !coveredByArea, !silent || coveredByArea || !m_kafkaReachable,
+        read("robot_stale", silenceCounts && silent && !coveredByArea, !silent || coveredByArea || !silenceCounts,
              lost ? fleet::v1::SEVERITY_CRITICAL : fleet::v1::SEVERITY_WARNING,
              lost ? tr("%1 lost").arg(robot.robotId) : tr("%1 silent").arg(robot.robotId),
              tr("no telemetry for %1 s").arg((nowMs - robot.receivedUnixMs) / 1000), 0);
@@ -189,6 +195,20 @@ void AlertEngine::readInfra(const fleet::v1::InfraPoint &infra, std::vector<Read
         latency.detail = tr("probe p99 %1 ms (over %2 ms)").arg(double(worst), 0, 'f', 0).arg(m_rules.dbLatencyMs);
         out->push_back(std::move(latency));
 
+        const double total = double(m.connections_current()) + double(m.connections_available());
+        if (total > 0) {
+            const double used = double(m.connections_current()) / total;
+            Reading connections = reading("db_connections", member, "db", fleet::v1::SEVERITY_WARNING);
+            connections.firing = used > m_rules.connectionsUsed;
+            connections.clear = used < m_rules.connectionsUsedClear;
+            connections.title = tr("%1 running out of connections").arg(member);
+            connections.detail = tr("%1 % of its connections in use (%2 of %3)")
+                                     .arg(used * 100, 0, 'f', 0)
+                                     .arg(double(m.connections_current()), 0, 'f', 0)
+                                     .arg(total, 0, 'f', 0);
+            out->push_back(std::move(connections));
+        }
+
         if (m.state() != "PRIMARY") {
             Reading lag = reading("replication_lag", member, "db", fleet::v1::SEVERITY_WARNING);
             const double lagS = m.replication_lag_s();
@@ -222,6 +242,10 @@ void AlertEngine::readInfra(const fleet::v1::InfraPoint &infra, std::vector<Read
 
 AlertEngine::Changes AlertEngine::evaluate(std::int64_t nowMs, const FleetStore &store, const fleet::v1::InfraPoint *infra)
 {
+    if (!m_kafkaReachable)
+        m_kafkaBackSinceMs = -2;   // an outage is on; the grace starts when it ends
+    else if (m_kafkaBackSinceMs == -2)
+        m_kafkaBackSinceMs = nowMs;
     std::vector<Reading> readings;
     {
         Reading outage;

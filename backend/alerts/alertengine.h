@@ -36,6 +36,9 @@ struct Rules {
     double proxyErrorRatio = 0.05;            // errors / ops of one app on one collection
     double proxyErrorClearRatio = 0.02;
     double proxyMinOpsPerS = 1;               // below this a ratio says little
+    double connectionsUsed = 0.9;             // share of a member's connection limit in use
+    double connectionsUsedClear = 0.8;
+    std::int64_t outageGraceMs = 15'000;      // after Kafka is back, before silence counts again
     std::int64_t kafkaLag = 100'000;
     std::int64_t kafkaLagClear = 10'000;
     std::int64_t keepResolvedMs = 15 * 60'000;
@@ -60,6 +63,7 @@ public:
     // the telemetry_outage alert. Robots then go stale everywhere: that is one outage, not a
     // thousand robot alerts, so robot_stale and area_stale are held back while it lasts.
     void setKafkaReachable(bool reachable) { m_kafkaReachable = reachable; }
+    [[nodiscard]] bool kafkaReachable() const { return m_kafkaReachable; }
 
     // One evaluation at `nowMs`. `infra` may be null (no infrastructure figures yet).
     [[nodiscard]] Changes evaluate(std::int64_t nowMs, const FleetStore &store, const fleet::v1::InfraPoint *infra);
@@ -113,6 +117,7 @@ private:
     QHash<QString, Tracker> m_trackers;   // rule + subject; only while pending or active
     std::vector<Progress> m_progress;     // per store slot
     bool m_kafkaReachable = true;
+    std::int64_t m_kafkaBackSinceMs = -1;  // when Kafka became reachable again, for the grace
 };
 
 }  // namespace fleetdeck::alerts

@@ -133,9 +133,24 @@ const std::vector<Binding> &bindings()
             bind(intKey("demo.robots", "robots", "N", 200, 1, 100'000, "Simulated robots."), &DaemonConfig::robots),
             bind(intKey("demo.seed", "seed", "N", 1, 0, 1 << 30, "Simulator seed."), &DaemonConfig::seed),
             bind(incidents, &DaemonConfig::incidents),
+            bind(stringKey(Type::File, "demo.drill", "drill", "FILE", "",
+                           "A drill scenario to run on the demo (resources/drills/*.drill): incidents injected at set times, "
+                           "then a report of when each alert fired and who acknowledged it."),
+                 &DaemonConfig::drill),
+            bind(stringKey(Type::String, "demo.drill_report", "drill-report", "FILE", "",
+                           "Where to write the drill's report: HTML if the name ends in .html, text otherwise; empty: "
+                           "standard output."),
+                 &DaemonConfig::drillReport),
+            bind(intKey("demo.drill_grace_s", "drill-grace-s", "S", 120, 0, 3600,
+                        "How long the drill waits after its last incident is over, for late alerts and resolutions, "
+                        "before it reports."),
+                 &DaemonConfig::drillGraceS),
             bind(boolKey("process.exit_on_stdin_eof", "exit-on-stdin-eof",
                          "Shut down when standard input closes (the console's demo uses it)."),
                  &DaemonConfig::exitOnStdinEof),
+            bind(boolKey("process.exit_after_drill", "exit-after-drill",
+                         "Shut down once the drill has reported (otherwise the demo keeps running)."),
+                 &DaemonConfig::exitAfterDrill),
             bind(intKey("alerts.robot_for_ms", "alert-robot-for-ms", "MS", 5000, 0, 3'600'000,
                         "A robot condition (stuck, battery, link) must hold this long before its alert fires."),
                  &DaemonConfig::alertRobotForMs),
@@ -181,6 +196,12 @@ const std::vector<Binding> &bindings()
             bind(intKey("alerts.proxy_error_clear_pct", "alert-proxy-error-clear-pct", "PCT", 2, 0, 100,
                         "Below this it clears."),
                  &DaemonConfig::alertProxyErrorClearPct),
+            bind(intKey("alerts.connections_used_pct", "alert-connections-used-pct", "PCT", 90, 1, 100,
+                        "A member with more than this share of its connection limit in use fires db_connections."),
+                 &DaemonConfig::alertConnectionsUsedPct),
+            bind(intKey("alerts.connections_used_clear_pct", "alert-connections-used-clear-pct", "PCT", 80, 0, 100,
+                        "Below this it clears."),
+                 &DaemonConfig::alertConnectionsUsedClearPct),
             bind(intKey("alerts.kafka_lag", "alert-kafka-lag", "MESSAGES", 100'000, 1, 1'000'000'000,
                         "A telemetry partition this many messages behind fires kafka_lag."),
                  &DaemonConfig::alertKafkaLag),
@@ -220,6 +241,8 @@ alerts::Rules DaemonConfig::alertRules() const
     rules.replicationLagClearS = alertReplicationLagClearS;
     rules.proxyErrorRatio = alertProxyErrorPct / 100.0;
     rules.proxyErrorClearRatio = alertProxyErrorClearPct / 100.0;
+    rules.connectionsUsed = alertConnectionsUsedPct / 100.0;
+    rules.connectionsUsedClear = alertConnectionsUsedClearPct / 100.0;
     rules.kafkaLag = alertKafkaLag;
     rules.kafkaLagClear = alertKafkaLagClear;
     return rules;
@@ -262,6 +285,13 @@ std::optional<DaemonConfig> daemonConfig(const Values &values, QStringList *erro
         errors->append(QStringLiteral("%1 needs demo.enabled = true (fleetsim --incident for a separate simulator)")
                            .arg(described(values, "demo.incidents")));
     }
+    if (!config.drill.isEmpty() && !config.demo) {
+        errors->append(QStringLiteral("%1 needs demo.enabled = true: drills inject incidents into the simulated fleet")
+                           .arg(described(values, "demo.drill")));
+    }
+    if (config.exitAfterDrill && config.drill.isEmpty()) {
+        errors->append(QStringLiteral("%1 needs demo.drill").arg(described(values, "process.exit_after_drill")));
+    }
     if (!config.prometheusUrl.isEmpty() && !config.scrapeTargets.isEmpty()) {
         errors->append(QStringLiteral("%1 and %2: choose one source of database metrics")
                            .arg(described(values, "infra.prometheus_url"), described(values, "infra.scrape_targets")));
@@ -281,6 +311,7 @@ std::optional<DaemonConfig> daemonConfig(const Values &values, QStringList *erro
     hysteresis("alerts.db_latency_ms", "alerts.db_latency_clear_ms", false);
     hysteresis("alerts.replication_lag_s", "alerts.replication_lag_clear_s", false);
     hysteresis("alerts.proxy_error_pct", "alerts.proxy_error_clear_pct", false);
+    hysteresis("alerts.connections_used_pct", "alerts.connections_used_clear_pct", false);
     hysteresis("alerts.kafka_lag", "alerts.kafka_lag_clear", false);
     if (errors->size() != before)
         return std::nullopt;

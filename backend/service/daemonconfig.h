@@ -43,8 +43,12 @@ struct DaemonConfig {
     int robots = 0;
     int seed = 0;
     QStringList incidents;  // each parses as a database incident
+    QString drill;          // a readable scenario file when not empty; needs demo
+    QString drillReport;    // empty: standard output
+    int drillGraceS = 0;
     // [process]
     bool exitOnStdinEof = false;
+    bool exitAfterDrill = false;  // needs drill
     // [alerts]: each condition fires over one threshold and clears under another, after hold times
     int alertRobotForMs = 0;
     int alertInfraForMs = 0;
@@ -61,6 +65,8 @@ struct DaemonConfig {
     int alertReplicationLagClearS = 0;
     int alertProxyErrorPct = 0;
     int alertProxyErrorClearPct = 0;
+    int alertConnectionsUsedPct = 0;
+    int alertConnectionsUsedClearPct = 0;
     int alertKafkaLag = 0;
     int alertKafkaLagClear = 0;
 

@@ -363,6 +363,13 @@ void FleetSimulator::stepRobot(std::size_t i, double dtS, std::int64_t prevMs, s
         }
     }
 
+    if (r.stuck && std::isfinite(r.stuckS)) {
+        r.stuckS -= dtS;
+        if (r.stuckS <= 0) {
+            r.stuck = false;
+            removeFault(i, FaultCode::WheelBlocked);
+        }
+    }
     if (r.sensorFault) {
         r.sensorFaultS -= dtS;
         if (r.sensorFaultS <= 0) {
@@ -749,6 +756,7 @@ void FleetSimulator::maybeIncident(std::size_t i, std::int64_t nowMs)
         if (!driving)
             return;
         r.stuck = true;
+        r.stuckS = std::numeric_limits<double>::infinity();
         ++m_incidents;
         addFault(i, FaultCode::WheelBlocked, nowMs, QStringLiteral("no progress for 10 s"));
     } else if ((roll -= m_config.sensorFaultPerHour) < 0) {
@@ -773,6 +781,52 @@ void FleetSimulator::maybeIncident(std::size_t i, std::int64_t nowMs)
         r.offlineS = uniform(rng, 20, 90);
         ++m_incidents;
     }
+}
+
+void FleetSimulator::injectFault(std::size_t i, std::int64_t nowMs, std::int64_t durationMs)
+{
+    Q_ASSERT(i < m_robots.size());
+    Robot &r = m_robots[i];
+    RobotState &s = m_states[i];
+    const double durationS = static_cast<double>(durationMs) / 1000.0;
+    r.sensorFaultS = r.sensorFault ? std::max(r.sensorFaultS, durationS) : durationS;
+    if (s.lidar != SensorStatus::Degraded) {
+        s.lidar = SensorStatus::Degraded;
+        addFault(i, FaultCode::LidarDegraded, nowMs, QStringLiteral("lidar returns sparse"));
+    }
+    r.sensorFault = true;
+    ++m_incidents;
+    s.speedMps = 0;
+    s.mode = modeOf(r);
+}
+
+void FleetSimulator::injectStuck(std::size_t i, std::int64_t nowMs, std::int64_t durationMs)
+{
+    Q_ASSERT(i < m_robots.size());
+    Robot &r = m_robots[i];
+    RobotState &s = m_states[i];
+    const double durationS = static_cast<double>(durationMs) / 1000.0;
+    if (r.stuck) {
+        r.stuckS = std::max(r.stuckS, durationS);
+    } else {
+        r.stuck = true;
+        r.stuckS = durationS;
+        addFault(i, FaultCode::WheelBlocked, nowMs, QStringLiteral("no progress for 10 s"));
+    }
+    ++m_incidents;
+    s.speedMps = 0;
+    s.mode = modeOf(r);
+}
+
+void FleetSimulator::injectOffline(std::size_t i, std::int64_t durationMs)
+{
+    Q_ASSERT(i < m_robots.size());
+    Robot &r = m_robots[i];
+    const double durationS = static_cast<double>(durationMs) / 1000.0;
+    r.offlineS = r.offline ? std::max(r.offlineS, durationS) : durationS;
+    r.offline = true;
+    ++m_incidents;
+    m_states[i].speedMps = 0;
 }
 
 void FleetSimulator::updateThermals(std::size_t i, double dtS, double speedMps)

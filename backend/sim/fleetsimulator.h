@@ -58,6 +58,15 @@ public:
     [[nodiscard]] fleet::v1::CommandAck applyCommand(const fleet::v1::Command &command,
                                                      std::int64_t nowUnixMs);
 
+    // Incidents on demand, for drills: deterministic (no random draw, so the rest of the fleet runs
+    // as it would have) and over by themselves after `durationMs` of simulated time. A robot that
+    // already has the incident keeps it for the longer of the two. `index` must be < robots().size().
+    // Fault: a degraded lidar, mode Fault. Stuck: a blocked wheel, mode Stuck (an operator may free it
+    // sooner, as any stuck robot). Offline: no telemetry at all.
+    void injectFault(std::size_t index, std::int64_t nowUnixMs, std::int64_t durationMs);
+    void injectStuck(std::size_t index, std::int64_t nowUnixMs, std::int64_t durationMs);
+    void injectOffline(std::size_t index, std::int64_t durationMs);
+
     [[nodiscard]] const std::vector<RobotState> &robots() const { return m_states; }
     [[nodiscard]] const Config &config() const { return m_config; }
     [[nodiscard]] const std::vector<std::uint32_t> &hubs() const { return m_hubs; }
@@ -90,6 +99,7 @@ private:
         double timerS = 0;  // left of the current idle wait, crossing wait or delivery
         double offlineS = 0;
         double sensorFaultS = 0;
+        double stuckS = 0;  // left of an injected blockage; a random one (infinite) waits for an operator
         double nextIncidentS = 0;
         double sampleS = 0;  // to the next 1 Hz sample of slow readings (cpu, link)
         double cruiseMps = 1.5;

@@ -140,6 +140,9 @@ ApplicationWindow {
                         theme: "dark"
                         enabled: false   // nobody at the wall pans it
                         showZoomButtons: false
+                        // Robots jump to each update instead of gliding: a wall redraws a few
+                        // times a second, not sixty, for days (bench_wallsoak measures both).
+                        robots.animationMs: root.startup.wallAnimationMs !== undefined ? root.startup.wallAnimationMs : 0
                         // The whole city, whatever the screen: refit when the size settles or changes.
                         onWidthChanged: fitBasemap()
                         onHeightChanged: fitBasemap()
