@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 namespace fleetdeck {
 namespace {
@@ -51,10 +52,15 @@ FrameStats::FrameStats(QQuickWindow *window, int intervalS, QObject *parent) : Q
 
 void FrameStats::report()
 {
+    // Process CPU time (every thread: the render thread and Mesa's llvmpipe workers too).
+    const double cpuS = double(std::clock()) / CLOCKS_PER_SEC;
+    const double wallS = double(m_clock.elapsed()) / 1000.0;
+    const double cpuPct = wallS > m_lastWallS ? (cpuS - m_lastCpuS) / (wallS - m_lastWallS) * 100.0 : 0;
+    m_lastCpuS = cpuS;
+    m_lastWallS = wallS;
     const double maxMs = m_frameMs.empty() ? 0 : *std::max_element(m_frameMs.cbegin(), m_frameMs.cend());
-    std::printf("STATS t_s=%.1f rss_kib=%.0f frames=%zu frame_p50_ms=%.2f frame_p95_ms=%.2f frame_max_ms=%.2f\n",
-                double(m_clock.elapsed()) / 1000.0, residentKiB(), m_frameMs.size(), percentile(m_frameMs, 0.5),
-                percentile(m_frameMs, 0.95), maxMs);
+    std::printf("STATS t_s=%.1f rss_kib=%.0f frames=%zu frame_p50_ms=%.2f frame_p95_ms=%.2f frame_max_ms=%.2f cpu_pct=%.1f\n",
+                wallS, residentKiB(), m_frameMs.size(), percentile(m_frameMs, 0.5), percentile(m_frameMs, 0.95), maxMs, cpuPct);
     std::fflush(stdout);
     m_frameMs.clear();
 }

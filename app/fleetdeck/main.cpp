@@ -155,6 +155,9 @@ int main(int argc, char *argv[])
     }
     startup.insert(QStringLiteral("followSelected"), parser.isSet(followOption));
     startup.insert(QStringLiteral("view"), view);
+    // For bench_wallsoak's comparison: the wall's robots glide (the console's 500 ms) instead of jumping.
+    if (qEnvironmentVariableIsSet("FLEETDECK_WALL_ANIMATION_MS"))
+        startup.insert(QStringLiteral("wallAnimationMs"), qEnvironmentVariableIntValue("FLEETDECK_WALL_ANIMATION_MS"));
     startup.insert(QStringLiteral("centerOnSelection"), parser.isSet(selectOption) && !parser.isSet(centerOption));
     if (parser.isSet(tilesOption)) {
         const QString tiles = parser.value(tilesOption);

@@ -95,6 +95,12 @@ int main(int argc, char *argv[])
         qFatal("fleetdeckd did not say where it listens");
 
     QProcess wall;
+    // BENCH_WALL_ANIMATION_MS=500 runs the wall with gliding robots, the console's default, to compare.
+    if (qEnvironmentVariableIsSet("BENCH_WALL_ANIMATION_MS")) {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("FLEETDECK_WALL_ANIMATION_MS"), qEnvironmentVariable("BENCH_WALL_ANIMATION_MS"));
+        wall.setProcessEnvironment(env);
+    }
     wall.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     wall.start(QStringLiteral(FLEETDECK_BINARY), {QStringLiteral("--wall"), QStringLiteral("--size"), QStringLiteral("1920x1080"),
                                                  QStringLiteral("--backend"), url, QStringLiteral("--stats-interval-s"),
@@ -102,21 +108,23 @@ int main(int argc, char *argv[])
     if (!wall.waitForStarted(10'000))
         qFatal("fleetdeck --wall did not start");
 
-    std::vector<Sample> wallRss, frameP95, frames, backendRss;
-    const QRegularExpression stats(QStringLiteral("^STATS t_s=([0-9.]+) rss_kib=([0-9.]+) frames=([0-9]+) frame_p50_ms=[0-9.]+ frame_p95_ms=([0-9.]+)"));
+    std::vector<Sample> wallRss, frameP95, frames, backendRss, wallCpu;
+    const QRegularExpression stats(QStringLiteral("^STATS t_s=([0-9.]+) rss_kib=([0-9.]+) frames=([0-9]+) frame_p50_ms=[0-9.]+ frame_p95_ms=([0-9.]+) frame_max_ms=[0-9.]+ cpu_pct=([0-9.]+)"));
     QObject::connect(&wall, &QProcess::readyReadStandardOutput, &app, [&] {
         while (wall.canReadLine()) {
             const QRegularExpressionMatch m = stats.match(QString::fromUtf8(wall.readLine()).trimmed());
             if (!m.hasMatch())
                 continue;
             const double t = m.captured(1).toDouble();
-            std::printf("  t=%5.0f s  wall rss %.1f MiB  %s frames  p95 %s ms  backend rss %.1f MiB\n", t, m.captured(2).toDouble() / 1024,
-                        qPrintable(m.captured(3)), qPrintable(m.captured(4)), residentKiBOf(backend.processId()) / 1024);
+            std::printf("  t=%5.0f s  wall rss %.1f MiB  %s frames  p95 %s ms  cpu %s %%  backend rss %.1f MiB\n", t,
+                        m.captured(2).toDouble() / 1024, qPrintable(m.captured(3)), qPrintable(m.captured(4)),
+                        qPrintable(m.captured(5)), residentKiBOf(backend.processId()) / 1024);
             std::fflush(stdout);
             if (t < kWarmUpS)
                 continue;
             wallRss.push_back({t, m.captured(2).toDouble() / 1024});
             frames.push_back({t, m.captured(3).toDouble() / kIntervalS});
+            wallCpu.push_back({t, m.captured(5).toDouble()});
             if (m.captured(3).toInt() > 0)
                 frameP95.push_back({t, m.captured(4).toDouble()});
             backendRss.push_back({t, residentKiBOf(backend.processId()) / 1024});
@@ -147,6 +155,8 @@ int main(int argc, char *argv[])
     print("wall_frame_p95_end", thirdMean(frameP95, true), "ms");
     print("wall_frame_p95_trend", slopePerHour(frameP95), "ms/h");
     print("wall_frames_per_s", thirdMean(frames, true), "frames/s");
+    print("wall_cpu_start", thirdMean(wallCpu, false), "%core");
+    print("wall_cpu_end", thirdMean(wallCpu, true), "%core");
     print("backend_rss_start", thirdMean(backendRss, false), "MiB");
     print("backend_rss_end", thirdMean(backendRss, true), "MiB");
     print("backend_rss_trend", slopePerHour(backendRss), "MiB/h");
