@@ -235,6 +235,8 @@ private Q_SLOTS:
         };
         quint64 messages = 0;
         own.telemetryMessages = [&messages] { return messages; };
+        bool reachable = true;
+        own.kafkaReachable = [&reachable] { return reachable; };
         InfraService infra(settings, nullptr, own, &server, &clock);
         for (int i = 0; i < 700; ++i) {
             clock.advance(1000);
@@ -244,7 +246,18 @@ private Q_SLOTS:
         QCOMPARE(infra.history().size(), std::size_t(600));
         const fleet::v1::InfraPoint &last = infra.history().back();
         QCOMPARE(last.fleet().ingest_per_s(), 500.f);
-        QCOMPARE(last.kafka_level(), fleet::v1::LEVEL_CRITICAL);
+        QCOMPARE(last.kafka_level(), fleet::v1::LEVEL_CRITICAL);   // 150,000 behind
+
+        // Brokers unreachable: red whatever the (stale) lag figures say.
+        own.kafkaLag = {};
+        {
+            InfraService quiet(settings, nullptr, own, &server, &clock);
+            quiet.collect();
+            QCOMPARE(quiet.history().back().kafka_level(), fleet::v1::LEVEL_UNSPECIFIED);
+            reachable = false;
+            quiet.collect();
+            QCOMPARE(quiet.history().back().kafka_level(), fleet::v1::LEVEL_CRITICAL);
+        }
         QCOMPARE(last.kafka_lag(0).partition(), 2);
         QVERIFY(!last.sources(0).up());
         QVERIFY(QString::fromStdString(last.sources(0).error()).contains(QStringLiteral("no metrics source")));

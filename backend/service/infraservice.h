@@ -52,6 +52,7 @@ public:
         std::function<std::vector<fleet::v1::PartitionLag>()> kafkaLag;
         std::function<quint64()> telemetryMessages;   // a counter: messages read so far
         std::function<double(std::int64_t windowMs)> teleopRoundTripP99Ms;
+        std::function<bool()> kafkaReachable;         // unreachable brokers make the Kafka tile red
     };
 
     static constexpr int kMaxHistoryPoints = 360;

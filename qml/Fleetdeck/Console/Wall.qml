@@ -96,6 +96,16 @@ ApplicationWindow {
                     font.bold: true
                 }
                 Text {
+                    // Connected to the backend, but the backend is cut off from what it reads.
+                    visible: root.client.state === 3 && root.client.upstreamProblem !== ""
+                    text: root.client.upstreamProblem
+                    color: palette_.danger
+                    font.pixelSize: 28 * root.u
+                    font.bold: true
+                    elide: Text.ElideRight
+                    Layout.maximumWidth: root.width * 0.4
+                }
+                Text {
                     visible: root.dataAgeMs > 5000
                     text: qsTr("data %1 old").arg(root.age(root.dataAgeMs))
                     color: palette_.warning
