@@ -257,6 +257,7 @@ private Q_SLOTS:
             reachable = false;
             quiet.collect();
             QCOMPARE(quiet.history().back().kafka_level(), fleet::v1::LEVEL_CRITICAL);
+            QVERIFY(quiet.history().back().kafka_unreachable());
         }
         QCOMPARE(last.kafka_lag(0).partition(), 2);
         QVERIFY(!last.sources(0).up());

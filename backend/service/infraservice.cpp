@@ -362,8 +362,10 @@ void InfraService::fillFleet(fleet::v1::InfraPoint *point)
             *point->add_kafka_lag() = std::move(lag);
         }
     }
-    if (m_own.kafkaReachable && !m_own.kafkaReachable())
+    if (m_own.kafkaReachable && !m_own.kafkaReachable()) {
         kafkaLevel = fleet::v1::LEVEL_CRITICAL;   // lag figures of an unreachable cluster are stale, not fine
+        point->set_kafka_unreachable(true);
+    }
     point->set_kafka_level(kafkaLevel);
 }
 

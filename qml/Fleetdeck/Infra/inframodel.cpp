@@ -406,6 +406,7 @@ void InfraModel::applyLatest(const fleet::v1::InfraPoint &point)
     m_proxyOps = double(point.proxy_ops_per_s());
     m_proxyErrors = double(point.proxy_errors_per_s());
     m_kafkaLagTotal = lagTotal;
+    m_kafkaUnreachable = point.kafka_unreachable();
 
     m_dbLevel = int(point.db_level());
     m_proxyLevel = int(point.proxy_level());
@@ -445,7 +446,8 @@ void InfraModel::updateHeadline()
     }
     consider(m_dbLevel, tr("Database %1").arg(levelWord(m_dbLevel)));
     consider(m_proxyLevel, tr("Proxy %1").arg(levelWord(m_proxyLevel)));
-    consider(m_kafkaLevel, tr("Kafka lag %1 in total").arg(QLocale().toString(qint64(m_kafkaLagTotal))));
+    consider(m_kafkaLevel, m_kafkaUnreachable ? tr("Kafka brokers unreachable: no telemetry")
+                                              : tr("Kafka lag %1 in total").arg(QLocale().toString(qint64(m_kafkaLagTotal))));
     m_headline = text;
 }
 

@@ -218,6 +218,7 @@ private:
     double m_proxyOps = 0;
     double m_proxyErrors = 0;
     double m_kafkaLagTotal = 0;
+    bool m_kafkaUnreachable = false;
     int m_intervalMs = 0;
     std::int64_t m_receivedAtMs = 0;
     QTimer m_ageTimer;
