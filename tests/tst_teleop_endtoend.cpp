@@ -87,7 +87,7 @@ private Q_SLOTS:
         QVERIFY2(cluster.start(1, &error), qPrintable(error));
         settings.bootstrapServers = cluster.bootstrapServers();
         const kafka::Topics &t = settings.topics;
-        for (const QString &topic : {t.telemetry, t.commands, t.commandAcks, t.audit})
+        for (const QString &topic : {t.telemetry, t.commands, t.commandAcks, t.audit, t.leases})
             QVERIFY2(cluster.createTopic(topic, 3, &error), qPrintable(error));
 
         SystemClock clock;
@@ -204,7 +204,7 @@ private Q_SLOTS:
         // A console that goes quiet while holding a robot: the lease expires and the robot is told to stop.
         const std::optional<std::size_t> robotIndex = simulator.indexOf(robotId);
         alice.acquire(robotId);
-        QTRY_VERIFY(!alice.leaseId.isEmpty());
+        QTRY_VERIFY2(!alice.leaseId.isEmpty(), qPrintable(alice.lastLeaseReason));
         alice.sequence = 0;
         alice.send(fleet::v1::TeleopCommand::KIND_RESUME_AUTONOMY, robotId);  // clear bob's e-stop
         QTRY_VERIFY(!simulator.isEmergencyStopped(*robotIndex));

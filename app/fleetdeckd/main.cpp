@@ -257,7 +257,7 @@ int main(int argc, char *argv[])
         if (!embedded->start(1, &error))
             return fail(error);
         const kafka::Topics &t = kafkaSettings.topics;
-        for (const QString &topic : {t.telemetry, t.events, t.commands, t.commandAcks, t.audit}) {
+        for (const QString &topic : {t.telemetry, t.events, t.commands, t.commandAcks, t.audit, t.leases}) {
             if (!embedded->createTopic(topic, cfg->partitions, &error))
                 return fail(error);
         }

@@ -11,6 +11,8 @@ struct Topics {
     QString commands = QStringLiteral("fleet.commands");
     QString commandAcks = QStringLiteral("fleet.command-acks");
     QString audit = QStringLiteral("fleet.audit");
+    // Teleop leases shared by all backend replicas, keyed by robot id (see teleop::LeaseTable).
+    QString leases = QStringLiteral("fleet.leases");
 };
 
 // Where and how to reach Kafka. `properties` are librdkafka configuration passed through as they are

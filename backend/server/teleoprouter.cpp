@@ -8,7 +8,9 @@
 #include <QJsonObject>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
+#include <utility>
 #include <vector>
 
 namespace fleetdeck {
@@ -20,6 +22,14 @@ constexpr std::int64_t kAckWaitMs = 10'000;
 constexpr int kMaxLeasesPerConsole = 4;
 // Commands awaiting their ack, all consoles together; past this the oldest are forgotten.
 constexpr int kMaxAwaitingAck = 20'000;
+// A claim not read back from the lease log by then is refused; if it wins later, it is released.
+constexpr std::int64_t kClaimWaitMs = 5'000;
+// Driving renews the shared lease at most this often (each renewal is a record in the log).
+constexpr std::int64_t kRenewEveryMs = 1'000;
+// Another replica's lease expired this long ago is ended by whoever notices: its holder is gone.
+constexpr std::int64_t kAbandonedGraceMs = 1'000;
+// The Stop for a lease another replica held: no command of it can be newer than this one.
+constexpr std::uint64_t kForeignStopAfterSequence = std::numeric_limits<std::uint64_t>::max() - 1;
 
 teleop::CommandGate::Kind toKind(fleet::v1::TeleopCommand::Kind kind, bool *known)
 {
@@ -132,6 +142,10 @@ void TeleopRouter::acquire(const Console &console, const fleet::v1::AcquireLease
         m_outbox.sendTo(console.sessionId, leaseResult(false, robotId, tr("The command path to the robots is down; try again when it is back.")));
         return;
     }
+    if (m_log) {
+        acquireThroughLog(console, request);
+        return;
+    }
     const bool alreadyHeld = [&] {
         const std::optional<teleop::Lease> current = m_leases->leaseFor(robotId);
         return current && m_sessionByLease.value(current->id) == console.sessionId;
@@ -150,26 +164,244 @@ void TeleopRouter::acquire(const Console &console, const fleet::v1::AcquireLease
     }
     if (result.revoked)
         endLease(*result.revoked, result.reason);
-    const bool renewed = m_sessionByLease.contains(result.lease.id);
-    m_sessionByLease.insert(result.lease.id, console.sessionId);
-    m_operatorByLease.insert(result.lease.id, console.operatorName);
+    granted(console, result.lease, request.takeover(), request.reason());
+}
 
-    fleet::v1::ServerMessage reply = leaseResult(true, robotId, {});
-    auto *lease = reply.mutable_lease_result()->mutable_lease();
-    lease->set_lease_id(codec::toStd(result.lease.id));
-    lease->set_robot_id(request.robot_id());
-    lease->set_operator_name(codec::toStd(console.operatorName));
-    lease->set_expires_unix_ms(result.lease.expiresUnixMs);
+void TeleopRouter::granted(const Console &console, const teleop::Lease &lease, bool takeover, const std::string &reason)
+{
+    const bool renewed = m_sessionByLease.contains(lease.id);
+    m_sessionByLease.insert(lease.id, console.sessionId);
+    m_operatorByLease.insert(lease.id, console.operatorName);
+
+    fleet::v1::ServerMessage reply = leaseResult(true, lease.robotId, {});
+    auto *out = reply.mutable_lease_result()->mutable_lease();
+    out->set_lease_id(codec::toStd(lease.id));
+    out->set_robot_id(codec::toStd(lease.robotId));
+    out->set_operator_name(codec::toStd(console.operatorName));
+    out->set_expires_unix_ms(lease.expiresUnixMs);
     m_outbox.sendTo(console.sessionId, reply);
     if (!renewed) {
-        fleet::v1::TeleopEvent event = teleopEvent(request.takeover() ? fleet::v1::TeleopEvent::KIND_LEASE_TAKEN_OVER
-                                                                      : fleet::v1::TeleopEvent::KIND_LEASE_ACQUIRED,
-                                                   robotId, console.operatorName);
-        if (request.takeover())
-            event.set_detail(request.reason());
+        fleet::v1::TeleopEvent event = teleopEvent(takeover ? fleet::v1::TeleopEvent::KIND_LEASE_TAKEN_OVER
+                                                            : fleet::v1::TeleopEvent::KIND_LEASE_ACQUIRED,
+                                                   lease.robotId, console.operatorName);
+        if (takeover)
+            event.set_detail(reason);
         audit(std::move(event));
-        broadcastLeaseTable();
+        if (!m_log)  // with a lease log, the table changed when the claim was applied, and was sent then
+            broadcastLeaseTable();
     }
+}
+
+void TeleopRouter::setLeaseLog(LeaseLog log)
+{
+    m_log = std::move(log);
+}
+
+void TeleopRouter::acquireThroughLog(const Console &console, const fleet::v1::AcquireLease &request)
+{
+    const QString robotId = codec::toQString(request.robot_id());
+    if (!m_leaseLogUp) {
+        m_outbox.sendTo(console.sessionId, leaseResult(false, robotId, tr("The lease log is unreachable; try again when it is back.")));
+        return;
+    }
+    // The holder asking again keeps what it has: a renewal, not a new claim.
+    const std::optional<teleop::Lease> current = m_leases->leaseFor(robotId);
+    if (current && m_sessionByLease.value(current->id) == console.sessionId) {
+        const teleop::LeaseManager::Result result = m_leases->acquire(robotId, console.operatorName, console.role);
+        if (result.ok) {
+            renewShared(result.lease, false);
+            granted(console, result.lease, false, {});
+            return;
+        }
+    }
+    int held = int(std::count(m_sessionByLease.cbegin(), m_sessionByLease.cend(), console.sessionId));
+    for (const PendingClaim &claim : std::as_const(m_pending)) {
+        if (claim.abandoned || claim.console.sessionId != console.sessionId)
+            continue;
+        if (claim.robotId == robotId)
+            return;  // already claimed, the answer is on its way
+        ++held;
+    }
+    if (held >= kMaxLeasesPerConsole) {
+        m_outbox.sendTo(console.sessionId,
+                        leaseResult(false, robotId, tr("This console already holds %1 robots; release one first.").arg(kMaxLeasesPerConsole)));
+        return;
+    }
+    const QString reason = codec::toQString(request.reason());
+    const std::int64_t now = m_clock->nowUnixMs();
+    QString why;
+    // What the log would refuse anyway is refused now; the log still decides the rest.
+    const teleop::LeaseManager::Refusal refusal =
+        m_table.precheck(robotId, console.operatorName, console.role, request.takeover(), reason, now, &why);
+    // A lease this replica ended whose Release is still on its way to the log is no obstacle: the
+    // claim follows that Release into the same partition.
+    const std::optional<teleop::SharedLease> shared = m_table.leaseFor(robotId);
+    const bool releaseInFlight = refusal == teleop::LeaseManager::Refusal::HeldByOther && shared
+        && shared->replicaId == m_log->replicaId && !m_leases->find(shared->leaseId);
+    if (refusal != teleop::LeaseManager::Refusal::None && !releaseInFlight) {
+        m_outbox.sendTo(console.sessionId, leaseResult(false, robotId, why));
+        return;
+    }
+
+    teleop::LeaseRecord claim;
+    claim.kind = teleop::LeaseRecord::Kind::Claim;
+    claim.robotId = robotId;
+    claim.leaseId = teleop::LeaseManager::newLeaseId();
+    claim.replicaId = m_log->replicaId;
+    claim.holderReplicaId = m_log->replicaId;
+    claim.operatorId = console.operatorName;
+    claim.role = console.role;
+    claim.takeover = request.takeover();
+    claim.reason = reason;
+    claim.atUnixMs = now;
+    claim.startedUnixMs = now;
+    claim.expiresUnixMs = now + m_leases->config().ttlMs;
+    if (!m_log->produce(claim)) {
+        m_outbox.sendTo(console.sessionId, leaseResult(false, robotId, tr("The lease log cannot take the claim; try again.")));
+        return;
+    }
+    m_pending.insert(claim.leaseId, PendingClaim{console, robotId, claim.takeover, reason, now, false});
+}
+
+void TeleopRouter::applyLeaseRecord(const teleop::LeaseRecord &record)
+{
+    if (!m_log)
+        return;
+    const teleop::LeaseTable::Outcome outcome = m_table.apply(record);
+    if (outcome.ended)
+        sharedLeaseEnded(*outcome.ended, outcome.endedWhy, record);
+
+    if (record.kind == teleop::LeaseRecord::Kind::Claim && record.replicaId == m_log->replicaId) {
+        const auto found = m_pending.constFind(record.leaseId);
+        const std::optional<PendingClaim> pending =
+            found == m_pending.cend() ? std::nullopt : std::optional<PendingClaim>(*found);
+        m_pending.remove(record.leaseId);
+        if (!pending || pending->abandoned) {
+            // Nobody waits for it any more: a lease nobody drives must not block the robot.
+            if (outcome.claimWon && outcome.changed)
+                produceRelease(record.robotId, record.leaseId, tr("the claim was abandoned"));
+        } else if (!outcome.claimWon) {
+            m_outbox.sendTo(pending->console.sessionId, leaseResult(false, record.robotId, outcome.refusal));
+        } else if (outcome.changed) {
+            grantClaim(*pending, record.leaseId);
+        }
+    }
+    if (outcome.changed)
+        broadcastLeaseTable();
+}
+
+void TeleopRouter::grantClaim(const PendingClaim &claim, const QString &leaseId)
+{
+    // The log has decided: whatever this replica still holds on the robot has ended.
+    if (const std::optional<teleop::Lease> old = m_leases->leaseFor(claim.robotId)) {
+        const teleop::LeaseManager::Result ended = m_leases->release(old->id, old->operatorId);
+        if (ended.ok)
+            endLease(ended.lease, tr("%1 taken over by %2").arg(claim.robotId, claim.console.operatorName));
+    }
+    const teleop::LeaseManager::Result result = claim.takeover
+        ? m_leases->takeOver(claim.robotId, claim.console.operatorName, claim.console.role, claim.reason, leaseId)
+        : m_leases->acquire(claim.robotId, claim.console.operatorName, claim.console.role, leaseId);
+    if (!result.ok) {
+        m_outbox.sendTo(claim.console.sessionId, leaseResult(false, claim.robotId, result.reason));
+        produceRelease(claim.robotId, leaseId, result.reason);
+        return;
+    }
+    m_renewedUnixMs.insert(leaseId, m_clock->nowUnixMs());
+    granted(claim.console, result.lease, claim.takeover, codec::toStd(claim.reason));
+}
+
+void TeleopRouter::sharedLeaseEnded(const teleop::SharedLease &ended, const QString &why, const teleop::LeaseRecord &by)
+{
+    m_renewedUnixMs.remove(ended.leaseId);
+    if (ended.replicaId == m_log->replicaId) {
+        // Ours, ended by the log (a takeover, or found expired): this replica tells its console and
+        // stops the robot, with the lease's own next sequence.
+        if (const std::optional<teleop::Lease> local = m_leases->find(ended.leaseId)) {
+            const teleop::LeaseManager::Result result = m_leases->release(local->id, local->operatorId);
+            if (result.ok)
+                endLease(result.lease, why);
+        }
+        return;
+    }
+    if (by.replicaId != m_log->replicaId)
+        return;
+    // Another replica's lease that this replica's record ended (a takeover, or its holder vanished):
+    // that replica may not be there to stop the robot, so this one does.
+    teleop::Lease lease;
+    lease.id = ended.leaseId;
+    lease.robotId = ended.robotId;
+    lease.operatorId = ended.operatorId;
+    lease.lastSequence = kForeignStopAfterSequence;
+    sendStop(lease);
+    fleet::v1::TeleopEvent event = teleopEvent(fleet::v1::TeleopEvent::KIND_LEASE_ENDED, ended.robotId, ended.operatorId);
+    event.set_detail(codec::toStd(why));
+    event.set_duration_ms(by.atUnixMs - ended.startedUnixMs);
+    audit(std::move(event));
+}
+
+void TeleopRouter::renewShared(const teleop::Lease &lease, bool force)
+{
+    if (!m_log)
+        return;
+    const std::int64_t now = m_clock->nowUnixMs();
+    const auto last = m_renewedUnixMs.constFind(lease.id);
+    if (!force && last != m_renewedUnixMs.cend() && now - *last < kRenewEveryMs)
+        return;
+    teleop::LeaseRecord renew;
+    renew.kind = teleop::LeaseRecord::Kind::Renew;
+    renew.robotId = lease.robotId;
+    renew.leaseId = lease.id;
+    renew.replicaId = m_log->replicaId;
+    renew.holderReplicaId = m_log->replicaId;
+    renew.operatorId = lease.operatorId;
+    renew.role = lease.role;
+    renew.atUnixMs = now;
+    renew.startedUnixMs = lease.startedUnixMs;
+    renew.expiresUnixMs = lease.expiresUnixMs;
+    if (m_log->produce(renew))
+        m_renewedUnixMs.insert(lease.id, now);
+}
+
+void TeleopRouter::produceRelease(const QString &robotId, const QString &leaseId, const QString &why)
+{
+    teleop::LeaseRecord release;
+    release.kind = teleop::LeaseRecord::Kind::Release;
+    release.robotId = robotId;
+    release.leaseId = leaseId;
+    release.replicaId = m_log->replicaId;
+    release.reason = why;
+    release.atUnixMs = m_clock->nowUnixMs();
+    // Not queued: the lease still ends here now; the log lets it expire, and others then release it.
+    if (!m_log->produce(release))
+        qCWarning(lcTeleop).noquote() << "could not log the end of the lease on" << robotId;
+}
+
+void TeleopRouter::expireShared()
+{
+    const std::int64_t now = m_clock->nowUnixMs();
+    for (auto it = m_pending.begin(); it != m_pending.end();) {
+        if (!it->abandoned && now - it->madeUnixMs > kClaimWaitMs) {
+            m_outbox.sendTo(it->console.sessionId,
+                            leaseResult(false, it->robotId, tr("The lease log did not answer in time; try again.")));
+            it->abandoned = true;
+        }
+        // Long gone: it never came back, and will not.
+        it = now - it->madeUnixMs > 12 * kClaimWaitMs ? m_pending.erase(it) : std::next(it);
+    }
+    for (const teleop::SharedLease &lease : m_table.abandoned(m_log->replicaId, now, kAbandonedGraceMs)) {
+        if (m_swept.contains(lease.leaseId))
+            continue;
+        m_swept.insert(lease.leaseId);
+        produceRelease(lease.robotId, lease.leaseId, tr("expired: its backend replica stopped renewing it"));
+    }
+    if (m_swept.size() > 10'000)
+        m_swept.clear();
+    // Leases of other replicas also lapse by time alone: consoles must stop showing them.
+    QStringList live;
+    for (const teleop::SharedLease &lease : m_table.leases(now))
+        live.append(lease.leaseId);
+    if (live != m_broadcastLeases)
+        broadcastLeaseTable();
 }
 
 void TeleopRouter::release(const Console &console, const fleet::v1::ReleaseLease &request)
@@ -185,6 +417,13 @@ void TeleopRouter::release(const Console &console, const fleet::v1::ReleaseLease
 void TeleopRouter::endLease(const teleop::Lease &lease, const QString &why)
 {
     sendStop(lease);
+    // Ended here first (a release, a console gone, local expiry): the other replicas learn it from the log.
+    if (m_log) {
+        const std::optional<teleop::SharedLease> shared = m_table.find(lease.id);
+        if (shared && shared->replicaId == m_log->replicaId)
+            produceRelease(lease.robotId, lease.id, why);
+        m_renewedUnixMs.remove(lease.id);
+    }
     const quint64 holder = m_sessionByLease.take(lease.id);
     const QString operatorName = m_operatorByLease.take(lease.id);
     if (holder)
@@ -196,7 +435,8 @@ void TeleopRouter::endLease(const teleop::Lease &lease, const QString &why)
     event.set_commands(static_cast<std::uint32_t>(lease.commandsAccepted));
     event.set_max_linear_mps(static_cast<float>(lease.maxLinearMps));
     audit(std::move(event));
-    broadcastLeaseTable();
+    if (!m_log)  // with a lease log, consoles see the end when the log has it
+        broadcastLeaseTable();
 }
 
 void TeleopRouter::sendStop(const teleop::Lease &ended)
@@ -231,6 +471,19 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
         return;
     }
 
+    // Across replicas, only the log says who holds a lease: this replica must hold it there too.
+    // (A command path that is down is the gate's to report first.)
+    if (m_log && m_gate->isCommandPathUp() && gateRequest.kind != teleop::CommandGate::Kind::EmergencyStop) {
+        const std::optional<teleop::SharedLease> shared = m_table.find(gateRequest.leaseId);
+        if (!shared || shared->replicaId != m_log->replicaId || m_clock->nowUnixMs() >= shared->expiresUnixMs) {
+            const std::optional<teleop::SharedLease> holder = m_table.leaseFor(gateRequest.robotId);
+            result->set_reason(codec::toStd(holder && m_clock->nowUnixMs() < holder->expiresUnixMs
+                                                ? teleop::LeaseTable::describeHolder(*holder)
+                                                : tr("no lease on %1 held through this backend").arg(gateRequest.robotId)));
+            m_outbox.sendTo(console.sessionId, reply);
+            return;
+        }
+    }
     const teleop::CommandGate::Decision decision = m_gate->decide(gateRequest);
     bool accepted = decision.accepted;
     QString reason = decision.reason;
@@ -255,7 +508,9 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
     }
     if (gateRequest.kind == teleop::CommandGate::Kind::ResumeAutonomy)
         audit(teleopEvent(fleet::v1::TeleopEvent::KIND_RESUME_AUTONOMY, gateRequest.robotId, console.operatorName));
-    (void)m_leases->renew(gateRequest.leaseId, console.operatorName);  // driving keeps the lease
+    const teleop::LeaseManager::Result renewed = m_leases->renew(gateRequest.leaseId, console.operatorName);  // driving keeps the lease
+    if (renewed.ok)
+        renewShared(renewed.lease, false);
 }
 
 void TeleopRouter::acknowledged(const fleet::v1::CommandAck &ack)
@@ -309,6 +564,10 @@ void TeleopRouter::consoleGone(quint64 sessionId)
         else
             m_sessionByLease.remove(leaseId);
     }
+    for (PendingClaim &claim : m_pending) {
+        if (claim.console.sessionId == sessionId)
+            claim.abandoned = true;
+    }
 }
 
 void TeleopRouter::endAllLeases(const QString &why)
@@ -324,6 +583,8 @@ void TeleopRouter::expireLeases()
 {
     for (const teleop::Lease &lease : m_leases->expire())
         endLease(lease, tr("expired: the console stopped renewing it"));
+    if (m_log)
+        expireShared();
     const std::int64_t now = m_clock->nowUnixMs();
     for (auto it = m_sent.begin(); it != m_sent.end();) {
         if (now - it->issuedUnixMs > kAckWaitMs)
@@ -342,6 +603,16 @@ fleet::v1::ServerMessage TeleopRouter::leaseTable() const
 {
     fleet::v1::ServerMessage message;
     auto *table = message.mutable_lease_table();
+    if (m_log) {
+        // Everyone's, through every replica, as the log has it.
+        for (const teleop::SharedLease &lease : m_table.leases(m_clock->nowUnixMs())) {
+            auto *out = table->add_leases();
+            out->set_robot_id(codec::toStd(lease.robotId));
+            out->set_operator_name(codec::toStd(lease.operatorId));
+            out->set_expires_unix_ms(lease.expiresUnixMs);
+        }
+        return message;
+    }
     for (const teleop::Lease &lease : m_leases->leases()) {
         auto *out = table->add_leases();
         out->set_robot_id(codec::toStd(lease.robotId));
@@ -353,6 +624,11 @@ fleet::v1::ServerMessage TeleopRouter::leaseTable() const
 
 void TeleopRouter::broadcastLeaseTable()
 {
+    if (m_log) {
+        m_broadcastLeases.clear();
+        for (const teleop::SharedLease &lease : m_table.leases(m_clock->nowUnixMs()))
+            m_broadcastLeases.append(lease.leaseId);
+    }
     if (m_outbox.broadcast)
         m_outbox.broadcast(leaseTable());
 }

@@ -3,14 +3,18 @@
 #include "clock.h"
 #include "commandgate.h"
 #include "leasemanager.h"
+#include "leasetable.h"
 
 #include "fleet/v1/console.pb.h"
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
+#include <QStringList>
 
 #include <deque>
 #include <functional>
+#include <optional>
 
 namespace fleetdeck {
 
@@ -18,6 +22,12 @@ namespace fleetdeck {
 // ends, the robots' acknowledgements back to the console that sent the command, and the audit trail.
 // It knows nothing of sockets or Kafka: the WebSocket server hands it what consoles say and gives it
 // an outbox; the composition root gives it a command sink (the Kafka producer) and an audit sink.
+//
+// With a lease log (setLeaseLog), several replicas share one set of leases: taking control produces
+// a Claim and is granted only when the claim, read back from the log, won in the replicated
+// LeaseTable; renewals and ends are logged too, and commands pass only on leases the table says this
+// replica holds. The local LeaseManager then keeps what only the holding replica needs (sequences,
+// driving statistics, its own TTL). Without a lease log, leases are this process's alone.
 // Thread: main.
 class TeleopRouter : public QObject
 {
@@ -40,8 +50,22 @@ public:
     // One JSON object per audit event, for the audit topic and the log.
     using AuditSink = std::function<void(const QByteArray &json)>;
 
+    // The shared lease log: who this replica is, and how to append a record (false when it could not
+    // even be queued).
+    struct LeaseLog {
+        QString replicaId;
+        std::function<bool(const teleop::LeaseRecord &)> produce;
+    };
+
     TeleopRouter(teleop::LeaseManager *leases, teleop::CommandGate *gate, const Clock *clock, Outbox outbox,
                  CommandSink commands, AuditSink audit, QObject *parent = nullptr);
+
+    void setLeaseLog(LeaseLog log);
+    // A record read back from the lease log, in log order, this replica's own included.
+    void applyLeaseRecord(const teleop::LeaseRecord &record);
+    // While the lease log cannot be reached, taking control is refused at once, never queued.
+    void setLeaseLogUp(bool up) { m_leaseLogUp = up; }
+    [[nodiscard]] const teleop::LeaseTable &sharedLeases() const { return m_table; }
 
     void acquire(const Console &console, const fleet::v1::AcquireLease &request);
     void release(const Console &console, const fleet::v1::ReleaseLease &request);
@@ -76,6 +100,23 @@ private:
         std::int64_t issuedUnixMs = 0;
     };
 
+    // A claim produced to the lease log and not yet read back.
+    struct PendingClaim {
+        Console console;
+        QString robotId;
+        bool takeover = false;
+        QString reason;
+        std::int64_t madeUnixMs = 0;
+        bool abandoned = false;  // its console left or stopped waiting: release it if it wins
+    };
+
+    void acquireThroughLog(const Console &console, const fleet::v1::AcquireLease &request);
+    void grantClaim(const PendingClaim &claim, const QString &leaseId);
+    void granted(const Console &console, const teleop::Lease &lease, bool takeover, const std::string &reason);
+    void sharedLeaseEnded(const teleop::SharedLease &ended, const QString &why, const teleop::LeaseRecord &by);
+    void renewShared(const teleop::Lease &lease, bool force);
+    void produceRelease(const QString &robotId, const QString &leaseId, const QString &why);
+    void expireShared();
     void endLease(const teleop::Lease &lease, const QString &why);
     void sendStop(const teleop::Lease &ended);
     void broadcastLeaseTable();
@@ -92,8 +133,16 @@ private:
     QHash<QString, quint64> m_sessionByLease;   // lease id -> session that holds it
     QHash<QString, QString> m_operatorByLease;  // lease id -> operator name, for the audit record
     QHash<QString, Sent> m_sent;                // robot id + sequence -> who sent it, for acks
-    std::deque<fleet::v1::TeleopEvent> m_history;
-    std::deque<std::pair<std::int64_t, std::int64_t>> m_roundTrips;  // (ack time, round trip ms), last minute  // the last kHistoryLength audit events
+    std::deque<fleet::v1::TeleopEvent> m_history;  // the last kHistoryLength audit events
+    std::deque<std::pair<std::int64_t, std::int64_t>> m_roundTrips;  // (ack time, round trip ms), last minute
+
+    std::optional<LeaseLog> m_log;
+    bool m_leaseLogUp = true;
+    teleop::LeaseTable m_table;
+    QHash<QString, PendingClaim> m_pending;         // by lease id
+    QHash<QString, std::int64_t> m_renewedUnixMs;   // lease id -> when its last Renew was produced
+    QSet<QString> m_swept;                          // other replicas' dead leases this one released
+    QStringList m_broadcastLeases;                  // the live leases the consoles last saw
 };
 
 }  // namespace fleetdeck

@@ -28,7 +28,8 @@ void applyTopicPrefix(const QString &prefix, kafka::Topics *topics)
 {
     if (prefix.isEmpty())
         return;
-    for (QString *topic : {&topics->telemetry, &topics->events, &topics->commands, &topics->commandAcks, &topics->audit})
+    for (QString *topic : {&topics->telemetry, &topics->events, &topics->commands, &topics->commandAcks, &topics->audit,
+                            &topics->leases})
         *topic = prefix + *topic;
 }
 

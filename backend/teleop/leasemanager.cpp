@@ -11,9 +11,7 @@
 
 namespace fleetdeck::teleop {
 
-namespace {
-
-QString newLeaseId()
+QString LeaseManager::newLeaseId()
 {
     std::array<quint32, 4> words{};
     QRandomGenerator::system()->fillRange(words.data(), words.size());
@@ -23,11 +21,10 @@ QString newLeaseId()
     return id;
 }
 
-}  // namespace
-
 LeaseManager::LeaseManager(const Clock &clock, Config config) : m_clock(clock), m_config(config) {}
 
-LeaseManager::Result LeaseManager::acquire(const QString &robotId, const QString &operatorId, Role role)
+LeaseManager::Result LeaseManager::acquire(const QString &robotId, const QString &operatorId, Role role,
+                                           const QString &leaseId)
 {
     if (robotId.isEmpty() || operatorId.isEmpty())
         return refuse(Refusal::Invalid, QStringLiteral("a lease needs a robot and an operator"));
@@ -44,11 +41,11 @@ LeaseManager::Result LeaseManager::acquire(const QString &robotId, const QString
         result.lease = it->second;
         return result;
     }
-    return grant(robotId, operatorId, role);
+    return grant(robotId, operatorId, role, leaseId);
 }
 
 LeaseManager::Result LeaseManager::takeOver(const QString &robotId, const QString &adminId, Role role,
-                                            const QString &why)
+                                            const QString &why, const QString &leaseId)
 {
     if (robotId.isEmpty() || adminId.isEmpty())
         return refuse(Refusal::Invalid, QStringLiteral("a lease needs a robot and an operator"));
@@ -61,7 +58,7 @@ LeaseManager::Result LeaseManager::takeOver(const QString &robotId, const QStrin
     const auto it = m_byRobot.find(robotId);
     const bool held = it != m_byRobot.end() && isLive(it->second);
     if (held && it->second.operatorId == adminId)
-        return acquire(robotId, adminId, role);
+        return acquire(robotId, adminId, role, leaseId);
 
     std::optional<Lease> revoked;
     if (held) {
@@ -69,7 +66,7 @@ LeaseManager::Result LeaseManager::takeOver(const QString &robotId, const QStrin
         qCInfo(lcTeleop).noquote() << robotId << "taken over from" << revoked->operatorId << "by" << adminId
                                    << "because" << why;
     }
-    Result result = grant(robotId, adminId, role);
+    Result result = grant(robotId, adminId, role, leaseId);
     result.revoked = revoked;
     if (revoked)
         result.reason = QStringLiteral("%1 taken over by %2: %3").arg(robotId, adminId, why);
@@ -167,14 +164,15 @@ bool LeaseManager::recordCommand(const QString &leaseId, std::uint64_t sequence,
     return true;
 }
 
-LeaseManager::Result LeaseManager::grant(const QString &robotId, const QString &operatorId, Role role)
+LeaseManager::Result LeaseManager::grant(const QString &robotId, const QString &operatorId, Role role,
+                                         const QString &leaseId)
 {
     // A lease that died unnoticed still owes the caller its Stop and audit: keep it for expire().
     if (m_byRobot.count(robotId) != 0)
         m_endedUncollected.push_back(take(robotId));
 
     Lease lease;
-    lease.id = newLeaseId();
+    lease.id = leaseId.isEmpty() ? newLeaseId() : leaseId;
     lease.robotId = robotId;
     lease.operatorId = operatorId;
     lease.role = role;

@@ -69,11 +69,15 @@ public:
 
     explicit LeaseManager(const Clock &clock, Config config = {});
 
-    // Granted when nobody holds a live lease on the robot; the holder re-acquiring renews.
-    [[nodiscard]] Result acquire(const QString &robotId, const QString &operatorId, Role role);
+    // Granted when nobody holds a live lease on the robot; the holder re-acquiring renews. A new
+    // lease gets `leaseId` when given (one the shared lease log already granted), else a random id.
+    [[nodiscard]] Result acquire(const QString &robotId, const QString &operatorId, Role role,
+                                 const QString &leaseId = {});
     // Admin only: ends any other holder's lease (returned in `revoked`) and grants a new one.
     [[nodiscard]] Result takeOver(const QString &robotId, const QString &adminId, Role role,
-                                  const QString &why);
+                                  const QString &why, const QString &leaseId = {});
+    // A fresh lease id: 128 random bits in hex.
+    [[nodiscard]] static QString newLeaseId();
     [[nodiscard]] Result renew(const QString &leaseId, const QString &operatorId);
     // Ends the lease; `lease` is what ended, so the caller can stop the robot.
     [[nodiscard]] Result release(const QString &leaseId, const QString &operatorId);
@@ -93,7 +97,7 @@ public:
     [[nodiscard]] const Config &config() const { return m_config; }
 
 private:
-    [[nodiscard]] Result grant(const QString &robotId, const QString &operatorId, Role role);
+    [[nodiscard]] Result grant(const QString &robotId, const QString &operatorId, Role role, const QString &leaseId);
     [[nodiscard]] static Result refuse(Refusal refusal, const QString &reason);
     [[nodiscard]] Lease take(const QString &robotId);
     [[nodiscard]] QString describeHolder(const Lease &lease) const;

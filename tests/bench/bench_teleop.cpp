@@ -49,7 +49,7 @@ std::vector<double> measure(int robots)
     settings.bootstrapServers = cluster.bootstrapServers();
     bench::addKafkaPropertiesFromEnvironment(&settings.properties);
     for (const QString &topic : {settings.topics.telemetry, settings.topics.commands, settings.topics.commandAcks,
-                                 settings.topics.audit}) {
+                                 settings.topics.audit, settings.topics.leases}) {
         if (!cluster.createTopic(topic, 6, &error))
             return {};
     }
