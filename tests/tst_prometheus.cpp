@@ -164,7 +164,9 @@ private Q_SLOTS:
             const fleet::v1::ProxyGroup *b = groupNamed(viaScrapes, a.app(), a.collection());
             QVERIFY2(b, a.app().c_str());
             const QString what = QString::fromStdString(a.app() + "/" + a.collection());
-            QVERIFY2(std::abs(a.ops_per_s() - b->ops_per_s()) <= 0.25 * b->ops_per_s() + 0.2,
+            // Two 15 s windows a scrape or two apart over Poisson traffic: a quiet group (a few ops/s)
+            // swings more than the whole; the total below is held tighter.
+            QVERIFY2(std::abs(a.ops_per_s() - b->ops_per_s()) <= 0.5 * b->ops_per_s() + 1.0,
                      qPrintable(QStringLiteral("%1: %2 ops/s by PromQL, %3 by scrapes").arg(what).arg(a.ops_per_s()).arg(b->ops_per_s())));
             QCOMPARE(a.bucket_shares_size(), b->bucket_shares_size());
             if (b->ops_per_s() > 1)   // enough responses for a share to mean something
@@ -172,6 +174,8 @@ private Q_SLOTS:
                          qPrintable(QStringLiteral("%1: %2 over 10 ms by PromQL, %3 by scrapes").arg(what).arg(a.share_over_10ms()).arg(b->share_over_10ms())));
         }
         QVERIFY(viaPromQl.proxy_ops_per_s() > 10);
+        QVERIFY2(std::abs(viaPromQl.proxy_ops_per_s() - viaScrapes.proxy_ops_per_s()) <= 0.2 * viaScrapes.proxy_ops_per_s(),
+                 qPrintable(QStringLiteral("%1 ops/s by PromQL, %2 by scrapes").arg(viaPromQl.proxy_ops_per_s()).arg(viaScrapes.proxy_ops_per_s())));
         QCOMPARE(viaPromQl.proxy_bucket_bounds_s_size(), 6);   // mongoproxy's decade buckets, 1 ms … 60 s
         const fleet::v1::ProxyGroup *burst = groupNamed(viaPromQl, "dispatcher", "tasks");
         QVERIFY(burst);

@@ -20,6 +20,9 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QQmlApplicationEngine>
 #include <QQuickWindow>
 
@@ -96,13 +99,21 @@ int main(int argc, char *argv[])
     const QCommandLineOption operatorOption(QStringLiteral("operator"),
                                             QStringLiteral("Who sits at this console, for leases and the audit trail (default: the login name)."),
                                             QStringLiteral("name"), qEnvironmentVariable("USER"));
+    const QCommandLineOption tokenOption(QStringLiteral("token"),
+                                         QStringLiteral("Access token for a backend that requires one (default: $FLEETDECK_TOKEN, which, "
+                                                        "unlike an argument, other users cannot see in the process list)."),
+                                         QStringLiteral("token"), qEnvironmentVariable("FLEETDECK_TOKEN"));
+    const QCommandLineOption caOption(QStringLiteral("ca-certificate"),
+                                      QStringLiteral("For wss://: trust the backend's certificate if this PEM CA (or the certificate itself) "
+                                                     "signed it, besides the system's trusted CAs."),
+                                      QStringLiteral("file"));
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("fleetdeck operator console."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOptions({backendOption, robotsOption, seedOption, selectOption, followOption, centerOption, zoomOption,
                        themeOption, sizeOption, takeControlOption, driveOption, wallOption, statsOption, tilesOption, tileAttributionOption, screenshotOption, settleOption,
-                       operatorOption, viewOption});
+                       operatorOption, viewOption, tokenOption, caOption});
     parser.process(app);
 
     const QUrl backendUrl(parser.value(backendOption));
@@ -173,6 +184,16 @@ int main(int argc, char *argv[])
     WebSocketTransport transport;
     FleetClient client(&transport, &clock);
     client.setOperatorName(operatorName);
+    client.setToken(parser.value(tokenOption).trimmed());
+    if (parser.isSet(caOption)) {
+        QFile caFile(parser.value(caOption));
+        const QList<QSslCertificate> cas = caFile.open(QIODevice::ReadOnly) ? QSslCertificate::fromData(caFile.readAll()) : QList<QSslCertificate>();
+        if (cas.isEmpty())
+            return fail(QStringLiteral("--ca-certificate \"%1\": no PEM certificate read (%2)").arg(caFile.fileName(), caFile.errorString()));
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.addCaCertificates(cas);
+        transport.setSslConfiguration(ssl);
+    }
     const bool wall = parser.isSet(wallOption);
     if (wall && (parser.isSet(takeControlOption) || parser.isSet(driveOption)))
         return fail(QStringLiteral("--wall is read-only: it cannot take control"));

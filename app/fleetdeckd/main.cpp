@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "alertservice.h"
+#include "authenticator.h"
 #include "daemonconfig.h"
 #include "drill.h"
 #include "drillrunner.h"
@@ -26,8 +27,17 @@
 #include "teleopservice.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QFile>
 #include <QProcessEnvironment>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QEventLoop>
+#include <QSslKey>
+#include <QSslServer>
+#include <QSslSocket>
+#include <QTimer>
+#include <QTextStream>
 #include <QUrl>
 
 #include <cstdio>
@@ -48,6 +58,102 @@ int fail(const QString &message)
     return 2;
 }
 
+// fleetdeckd --issue-token NAME ROLE [DAYS]: a new token, printed once, and the line for the
+// tokens file (its hash). fleetdeckd --hash-token: the SHA-256 of a token read from standard input.
+int tokenTool(const QStringList &args)
+{
+    if (args.value(0) == QLatin1String("--hash-token")) {
+        QTextStream in(stdin);
+        const QByteArray token = in.readLine().trimmed().toUtf8();
+        if (token.isEmpty())
+            return fail(QStringLiteral("--hash-token reads a token from standard input"));
+        std::printf("%s\n", auth::sha256(token).toHex().constData());
+        return 0;
+    }
+    const QString name = args.value(1);
+    const std::optional<teleop::Role> role = auth::parseRole(args.value(2));
+    bool daysOk = true;
+    const int days = args.size() > 3 ? args.value(3).toInt(&daysOk) : 0;
+    if (args.size() < 3 || args.size() > 4 || !role || !daysOk || days < 0) {
+        return fail(QStringLiteral("usage: fleetdeckd --issue-token NAME viewer|operator|admin [DAYS]"));
+    }
+    const QByteArray token = auth::generateToken();
+    const std::int64_t expires = days > 0 ? QDateTime::currentDateTimeUtc().addDays(days).toMSecsSinceEpoch() : 0;
+    const QString line = auth::tokenLine(name, *role, token, expires);
+    QStringList errors;
+    if (auth::parseTokens(line, QStringLiteral("name"), &errors).empty())
+        return fail(errors.join(QLatin1Char(' ')));
+    std::printf("token (give it to %s; it is not stored anywhere):\n%s\n\nline for the tokens file:\n%s\n",
+                qPrintable(name), token.constData(), qPrintable(line));
+    return 0;
+}
+
+// The certificate and key of server.tls_*, checked now so a bad pair stops start-up naming the key.
+std::optional<QSslConfiguration> tlsConfiguration(const QString &certificatePath, const QString &keyPath, QString *error)
+{
+    QFile certificateFile(certificatePath);
+    if (!certificateFile.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("server.tls_certificate %1: %2").arg(certificatePath, certificateFile.errorString());
+        return std::nullopt;
+    }
+    const QList<QSslCertificate> chain = QSslCertificate::fromData(certificateFile.readAll(), QSsl::Pem);
+    if (chain.isEmpty() || chain.first().isNull()) {
+        *error = QStringLiteral("server.tls_certificate %1: no PEM certificate in it").arg(certificatePath);
+        return std::nullopt;
+    }
+    QFile keyFile(keyPath);
+    if (!keyFile.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("server.tls_private_key %1: %2").arg(keyPath, keyFile.errorString());
+        return std::nullopt;
+    }
+    const QByteArray keyPem = keyFile.readAll();
+    QSslKey key;
+    for (const QSsl::KeyAlgorithm algorithm : {QSsl::Rsa, QSsl::Ec, QSsl::Dsa}) {
+        key = QSslKey(keyPem, algorithm, QSsl::Pem, QSsl::PrivateKey);
+        if (!key.isNull())
+            break;
+    }
+    if (key.isNull()) {
+        *error = QStringLiteral("server.tls_private_key %1: no unencrypted PEM private key (RSA, EC or DSA) in it").arg(keyPath);
+        return std::nullopt;
+    }
+    if (chain.first().expiryDate() < QDateTime::currentDateTimeUtc())
+        qCWarning(lcServer).noquote() << "server.tls_certificate" << certificatePath << "expired on" << chain.first().expiryDate().toString(Qt::ISODate);
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.setLocalCertificateChain(chain);
+    configuration.setPrivateKey(key);
+    configuration.setPeerVerifyMode(QSslSocket::VerifyNone);  // consoles authenticate with tokens, not certificates
+
+    // Whether the key belongs to the certificate only a handshake tells: one on loopback, now,
+    // rather than a failure at every console's first connection.
+    QSslServer probe;
+    probe.setSslConfiguration(configuration);
+    if (!probe.listen(QHostAddress::LocalHost, 0)) {
+        *error = QStringLiteral("server.tls_certificate: cannot check the key on loopback: %1").arg(probe.errorString());
+        return std::nullopt;
+    }
+    QSslSocket client;
+    QEventLoop loop;
+    QString why;
+    QObject::connect(&client, &QSslSocket::encrypted, &loop, &QEventLoop::quit);
+    QObject::connect(&client, &QSslSocket::errorOccurred, &loop, [&] { why = client.errorString(); loop.quit(); });
+    QObject::connect(&probe, &QSslServer::errorOccurred, &loop, [&](QSslSocket *socket, QAbstractSocket::SocketError) {
+        why = socket->errorString();
+        loop.quit();
+    });
+    QObject::connect(&client, &QSslSocket::sslErrors, &client, [&client](const QList<QSslError> &) { client.ignoreSslErrors(); });
+    QTimer::singleShot(5000, &loop, [&] { why = QStringLiteral("no TLS handshake within 5 s"); loop.quit(); });
+    client.connectToHostEncrypted(QStringLiteral("127.0.0.1"), probe.serverPort());
+    loop.exec();
+    if (!client.isEncrypted()) {
+        *error = QStringLiteral("server.tls_private_key %1 and server.tls_certificate %2 do not make a working TLS pair: %3")
+                     .arg(keyPath, certificatePath, why);
+        return std::nullopt;
+    }
+    client.abort();
+    return configuration;
+}
+
 }  // namespace
 
 int main(int argc, char *argv[])
@@ -56,6 +162,10 @@ int main(int argc, char *argv[])
     codec::routeProtobufLogs();  // hostile payloads must not flood the log
     QCoreApplication::setApplicationName(QStringLiteral("fleetdeckd"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
+
+    const QStringList arguments = QCoreApplication::arguments().mid(1);
+    if (arguments.value(0) == QLatin1String("--issue-token") || arguments.value(0) == QLatin1String("--hash-token"))
+        return tokenTool(arguments);
 
     const config::Schema &schema = config::daemonSchema();
     config::Loaded loaded = config::load(schema, QCoreApplication::arguments().mid(1), QProcessEnvironment::systemEnvironment());
@@ -70,6 +180,9 @@ int main(int argc, char *argv[])
     switch (loaded.action) {
     case config::Action::Help:
         std::printf("%s", qPrintable(config::helpText(schema)));
+        std::printf("\nAccess tokens:\n  fleetdeckd --issue-token NAME viewer|operator|admin [DAYS]\n"
+                    "      prints a new token once and its line for auth.tokens_file\n"
+                    "  fleetdeckd --hash-token < token\n      prints a token's SHA-256 (the third field of a line)\n");
         return 0;
     case config::Action::Version:
         std::printf("fleetdeckd %s\n", FLEETDECK_VERSION);
@@ -101,6 +214,33 @@ int main(int argc, char *argv[])
         return fail(QStringLiteral("log.format \"%1\": expected text or json").arg(cfg->logFormat));
     installLogFormat(logFormat);
     const QHostAddress listenAddress(cfg->listen);
+    std::optional<QSslConfiguration> tls;
+    if (!cfg->tlsCertificate.isEmpty()) {
+        tls = tlsConfiguration(cfg->tlsCertificate, cfg->tlsPrivateKey, &error);
+        if (!tls)
+            return fail(error);
+    }
+    SystemClock clock;
+    // Tokens: who may use a console, and as what. Open mode trusts whatever a console says.
+    std::unique_ptr<Authenticator> authenticator;
+    if (cfg->tokensRequired()) {
+        authenticator = std::make_unique<Authenticator>(&clock);
+        QStringList errors;
+        if (!authenticator->setSources(cfg->tokensFile, cfg->tokens, &errors))
+            return fail(errors.join(QStringLiteral("\nfleetdeckd: ")));
+        authenticator->watch();
+        if (authenticator->tokenCount() == 0)
+            qCWarning(lcServer) << "auth.mode = tokens and no tokens configured (auth.tokens_file, auth.tokens):"
+                                   " every console will be refused; fleetdeckd --issue-token makes one";
+        else
+            qCInfo(lcServer) << "access tokens:" << authenticator->tokenCount();
+    } else if (!cfg->demo) {
+        qCWarning(lcServer).noquote() << "UNSAFE: auth.mode = open: anyone who can reach" << cfg->listen
+                                      << "may watch the fleet and drive robots, as any name they choose."
+                                         " Use auth.mode = tokens outside a demo.";
+    } else {
+        qCInfo(lcServer) << "demo: auth.mode = open (no tokens; consoles are who they say they are)";
+    }
 
     ShutdownSignals shutdown;
     QObject::connect(&shutdown, &ShutdownSignals::shutdownRequested, &app, [](const QString &why) {
@@ -125,7 +265,6 @@ int main(int argc, char *argv[])
         std::printf("KAFKA_BOOTSTRAP %s\n", qPrintable(kafkaSettings.bootstrapServers));
     }
 
-    SystemClock clock;
     TelemetryMailbox mailbox;
     FleetServer::Settings serverSettings;
     serverSettings.tickIntervalMs = cfg->tickMs;
@@ -133,6 +272,9 @@ int main(int argc, char *argv[])
     serverSettings.freshness.lostAfterMs = cfg->lostAfterMs;
     serverSettings.adminOperators = cfg->admins;
     FleetServer server(serverSettings, &mailbox, &clock);
+    server.setAuthenticator(authenticator.get());
+    if (tls)
+        server.setTlsConfiguration(*tls);
     if (!server.listen(listenAddress, static_cast<quint16>(cfg->port), &error))
         return fail(error);
 
@@ -165,7 +307,14 @@ int main(int argc, char *argv[])
             return HttpResponse{503, "text/plain; charset=utf-8", "Kafka brokers unreachable: serving last known state\n", {}};
         return HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
     });
-    server.addHttpRoute("/metrics", [&server, &ingest](const HttpRequest &) {
+    server.addHttpRoute("/metrics", [&server, &ingest, &authenticator, needToken = cfg->metricsNeedToken](const HttpRequest &request) {
+        if (needToken) {
+            const QByteArray header = request.headers.value("authorization");
+            const bool bearer = header.startsWith("Bearer ");
+            if (!bearer || authenticator->authenticate(header.mid(7).trimmed()).verdict != Authenticator::Verdict::Valid)
+                return HttpResponse{401, "text/plain; charset=utf-8", "a valid token is needed: Authorization: Bearer TOKEN\n",
+                                    {{"WWW-Authenticate", "Bearer"}}};
+        }
         PrometheusText text;
         server.writeMetrics(&text);
         ingest.writeMetrics(&text);
@@ -278,7 +427,7 @@ int main(int argc, char *argv[])
 
     server.startTicking();
     // A parent process (the console's demo) reads this line to find us.
-    std::printf("LISTENING ws://%s:%u\n", qPrintable(listenAddress.toString()), unsigned(server.port()));
+    std::printf("LISTENING %s://%s:%u\n", server.isTls() ? "wss" : "ws", qPrintable(listenAddress.toString()), unsigned(server.port()));
     std::fflush(stdout);
 
     const int code = QCoreApplication::exec();

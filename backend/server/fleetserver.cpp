@@ -1,11 +1,13 @@
 #include "fleetserver.h"
 
+#include "authenticator.h"
 #include "codec.h"
 #include "prometheustext.h"
 #include "teleoprouter.h"
 
 #include <QElapsedTimer>
-
+#include <QStringDecoder>
+#include <QUrlQuery>
 #include <QWebSocket>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace fleetdeck {
 
@@ -30,6 +33,12 @@ struct FleetServer::Session {
     quint64 id = 0;
     QString operatorName;
     teleop::Role role = teleop::Role::Viewer;
+    bool closing = false;  // closed by the server: nothing it still sends is acted on
+    QByteArray urlToken;   // ?token= of the upgrade request, for browsers; cleared at Hello
+    QByteArray tokenHash;  // of the token it authenticated with; empty in open mode
+    qint64 tokenExpiresMs = 0;
+    double bucket = 0;  // messages it may still send at once
+    qint64 bucketRefilledMs = 0;
 
     // Subscription: the whole fleet, or full detail only inside a viewport and for followed robots.
     bool wholeFleet = true;
@@ -40,10 +49,36 @@ struct FleetServer::Session {
 namespace {
 
 constexpr int kMaxFollowedSlots = 64;
+constexpr std::size_t kMaxNameBytes = 256;      // Hello's client and operator names
+constexpr std::size_t kMaxIdBytes = 128;        // robot and lease ids
+constexpr std::size_t kMaxReasonBytes = 1024;   // a takeover's reason
+// Far beyond any robot's class limits (which clamp): only a broken or hostile console sends more.
+constexpr double kMaxPlausibleLinearMps = 20;
+constexpr double kMaxPlausibleAngularDps = 3600;
 constexpr int kCloseGraceMs = 2000;
 // Groups every console receives for every robot; position, health and link only where it looks.
 constexpr std::uint32_t kGroupsOutsideView =
     FieldGroup::Identity | FieldGroup::Mode | FieldGroup::Battery | FieldGroup::Faults;
+
+bool isValidUtf8(const std::string &text)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString decoded = decoder.decode(QByteArrayView(text.data(), qsizetype(text.size())));
+    return !decoder.hasError();
+}
+
+// A string field: not longer than `maxBytes`, UTF-8, and (names) no control characters that could
+// forge a log line.
+QString badString(const char *field, const std::string &text, std::size_t maxBytes, bool name = false)
+{
+    if (text.size() > maxBytes)
+        return QStringLiteral("%1 longer than %2 bytes").arg(QLatin1String(field)).arg(maxBytes);
+    if (!isValidUtf8(text))
+        return QStringLiteral("%1 is not UTF-8").arg(QLatin1String(field));
+    if (name && std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+        return QStringLiteral("%1 has control characters").arg(QLatin1String(field));
+    return {};
+}
 
 // A repeated-field entry (field 3, length-delimited) ready to be concatenated into a Delta.
 QByteArray encodeEntry(const RobotState &robot, std::uint32_t slot, std::uint32_t groups)
@@ -89,7 +124,10 @@ bool FleetServer::listen(const QHostAddress &address, quint16 port, QString *err
 {
     if (!m_http.listen(address, port, error))
         return false;
-    qCInfo(lcServer).noquote() << "serving consoles on" << QStringLiteral("ws://%1:%2").arg(address.toString()).arg(m_http.port());
+    qCInfo(lcServer).noquote() << "serving consoles on"
+                               << QStringLiteral("%1://%2:%3").arg(m_http.isTls() ? QStringLiteral("wss") : QStringLiteral("ws"),
+                                                                   address.toString()).arg(m_http.port())
+                               << (m_auth ? QStringLiteral("(tokens required)") : QStringLiteral("(open: no tokens)"));
     return true;
 }
 
@@ -106,6 +144,15 @@ void FleetServer::addHttpRoute(const QByteArray &path, HttpFrontend::Route route
 void FleetServer::startTicking()
 {
     m_tickTimer.start();
+}
+
+void FleetServer::setAuthenticator(const Authenticator *authenticator)
+{
+    if (m_auth)
+        disconnect(m_auth, nullptr, this, nullptr);
+    m_auth = authenticator;
+    if (m_auth)
+        connect(m_auth, &Authenticator::reloaded, this, &FleetServer::recheckTokens);
 }
 
 FleetServer::Session *FleetServer::sessionFor(QWebSocket *socket) const
@@ -125,6 +172,13 @@ void FleetServer::onNewConnection()
         session->id = m_nextSessionId++;
         session->connectedMs = session->lastReceivedMs = session->lastSentMs = m_clock->nowUnixMs();
         session->peer = socket->peerAddress().toString() + QLatin1Char(':') + QString::number(socket->peerPort());
+        session->bucket = m_settings.clientMessageBurst;
+        session->bucketRefilledMs = session->connectedMs;
+        // Browsers cannot set headers on a WebSocket: they may bring their token in the URL instead.
+        session->urlToken = QUrlQuery(socket->requestUrl())
+                                .queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded)
+                                .toUtf8()
+                                .left(auth::kMaxTokenBytes + 1);
         socket->setMaxAllowedIncomingMessageSize(static_cast<quint64>(m_settings.maxClientFrameBytes));
         socket->setMaxAllowedIncomingFrameSize(static_cast<quint64>(m_settings.maxClientFrameBytes));
 
@@ -133,9 +187,9 @@ void FleetServer::onNewConnection()
                 onBinaryMessage(s, bytes);
         });
         connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString &) {
-            if (Session *s = sessionFor(socket))
-                closeSession(s, QStringLiteral("text frames are not part of the protocol"),
-                             QWebSocketProtocol::CloseCodeDatatypeNotSupported);
+            if (Session *s = sessionFor(socket); s && !s->closing)
+                closeForBadInput(s, QStringLiteral("text frames are not part of the protocol"),
+                                 QWebSocketProtocol::CloseCodeDatatypeNotSupported);
         });
         connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 written) {
             if (Session *s = sessionFor(socket))
@@ -166,6 +220,9 @@ void FleetServer::removeSession(QWebSocket *socket)
 
 void FleetServer::closeSession(Session *session, const QString &reason, int closeCode)
 {
+    if (session->closing)
+        return;
+    session->closing = true;
     fleet::v1::ServerMessage goodbye;
     goodbye.mutable_goodbye()->set_reason(codec::toStd(reason));
     session->socket->sendBinaryMessage(codec::serialize(goodbye));
@@ -176,24 +233,118 @@ void FleetServer::closeSession(Session *session, const QString &reason, int clos
     socket->close(static_cast<QWebSocketProtocol::CloseCode>(closeCode), reason.left(120));
 }
 
+void FleetServer::closeForBadInput(Session *session, const QString &reason, int closeCode)
+{
+    ++m_stats.clientsClosedForBadInput;
+    quint64 suppressed = 0;
+    if (m_badInputLog.shouldLog(m_clock->nowUnixMs(), &suppressed)) {
+        qCWarning(lcServer).noquote() << "closing console" << session->peer << session->operatorName << ":" << reason
+                                      << (suppressed ? QStringLiteral("(%1 more since the last such line)").arg(suppressed) : QString());
+    }
+    closeSession(session, reason, closeCode);
+}
+
+bool FleetServer::withinRate(Session *session, qint64 nowMs) const
+{
+    const qint64 elapsed = std::max<qint64>(0, nowMs - session->bucketRefilledMs);
+    session->bucketRefilledMs = nowMs;
+    session->bucket = std::min<double>(m_settings.clientMessageBurst,
+                                       session->bucket + double(elapsed) * m_settings.clientMessagesPerSecond / 1000.0);
+    if (session->bucket < 1)
+        return false;
+    session->bucket -= 1;
+    return true;
+}
+
+QString FleetServer::invalidField(const fleet::v1::ClientMessage &message)
+{
+    QString why;
+    switch (message.kind_case()) {
+    case fleet::v1::ClientMessage::kHello: {
+        const auto &hello = message.hello();
+        why = badString("client_name", hello.client_name(), kMaxNameBytes, true);
+        if (why.isEmpty())
+            why = badString("operator_name", hello.operator_name(), kMaxNameBytes, true);
+        if (why.isEmpty() && hello.token().size() > std::size_t(auth::kMaxTokenBytes))
+            why = QStringLiteral("token longer than %1 bytes").arg(auth::kMaxTokenBytes);
+        return why.isEmpty() ? why : QStringLiteral("invalid Hello: ") + why;
+    }
+    case fleet::v1::ClientMessage::kSubscribe: {
+        const auto &s = message.subscribe();
+        if (s.followed_slots_size() > kMaxFollowedSlots)
+            return QStringLiteral("invalid Subscribe: more than %1 followed robots").arg(kMaxFollowedSlots);
+        if (s.whole_fleet())
+            return {};
+        const bool finite = std::isfinite(s.south_deg()) && std::isfinite(s.west_deg()) && std::isfinite(s.north_deg())
+            && std::isfinite(s.east_deg());
+        if (!finite || s.south_deg() > s.north_deg() || s.west_deg() > s.east_deg() || std::abs(s.south_deg()) > 90
+            || std::abs(s.north_deg()) > 90 || std::abs(s.west_deg()) > 180 || std::abs(s.east_deg()) > 180)
+            return QStringLiteral("invalid Subscribe: the viewport is not a south-west/north-east box on the globe");
+        return {};
+    }
+    case fleet::v1::ClientMessage::kAcquireLease:
+        why = badString("robot_id", message.acquire_lease().robot_id(), kMaxIdBytes);
+        if (why.isEmpty())
+            why = badString("reason", message.acquire_lease().reason(), kMaxReasonBytes);
+        return why.isEmpty() ? why : QStringLiteral("invalid AcquireLease: ") + why;
+    case fleet::v1::ClientMessage::kReleaseLease:
+        why = badString("lease_id", message.release_lease().lease_id(), kMaxIdBytes);
+        return why.isEmpty() ? why : QStringLiteral("invalid ReleaseLease: ") + why;
+    case fleet::v1::ClientMessage::kTeleop: {
+        const auto &t = message.teleop();
+        if (!fleet::v1::TeleopCommand::Kind_IsValid(t.kind()) || t.kind() == fleet::v1::TeleopCommand::KIND_UNSPECIFIED)
+            return QStringLiteral("invalid TeleopCommand: unknown kind %1").arg(int(t.kind()));
+        why = badString("robot_id", t.robot_id(), kMaxIdBytes);
+        if (why.isEmpty())
+            why = badString("lease_id", t.lease_id(), kMaxIdBytes);
+        if (why.isEmpty() && (!std::isfinite(t.linear_mps()) || !std::isfinite(t.angular_dps())))
+            why = QStringLiteral("speeds must be finite");
+        if (why.isEmpty() && (std::abs(t.linear_mps()) > kMaxPlausibleLinearMps || std::abs(t.angular_dps()) > kMaxPlausibleAngularDps))
+            why = QStringLiteral("speeds out of range (%1 m/s, %2 °/s at most)").arg(kMaxPlausibleLinearMps).arg(kMaxPlausibleAngularDps);
+        return why.isEmpty() ? why : QStringLiteral("invalid TeleopCommand: ") + why;
+    }
+    case fleet::v1::ClientMessage::kHeartbeat:
+    case fleet::v1::ClientMessage::kResync:
+    case fleet::v1::ClientMessage::kAcknowledgeAlert:
+        return {};
+    case fleet::v1::ClientMessage::KIND_NOT_SET:
+        return QStringLiteral("malformed frame: not a fleet.v1.ClientMessage");
+    }
+    return QStringLiteral("unknown message");
+}
+
 void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
 {
-    session->lastReceivedMs = m_clock->nowUnixMs();
+    if (session->closing)
+        return;  // what was already on its way when the server closed it is not acted on
+    const qint64 now = m_clock->nowUnixMs();
+    session->lastReceivedMs = now;
+    if (!withinRate(session, now)) {
+        ++m_stats.clientsClosedForRate;
+        closeForBadInput(session, QStringLiteral("too many messages: more than %1 a second").arg(m_settings.clientMessagesPerSecond),
+                         QWebSocketProtocol::CloseCodePolicyViolated);
+        return;
+    }
     fleet::v1::ClientMessage message;
     if (!codec::parse(bytes, &message) || message.kind_case() == fleet::v1::ClientMessage::KIND_NOT_SET) {
-        ++m_stats.clientsClosedForBadInput;
-        quint64 suppressed = 0;
-        if (m_badInputLog.shouldLog(session->lastReceivedMs, &suppressed))
-            qCWarning(lcServer).noquote() << "closing" << session->peer << ": malformed frame of"
-                                          << bytes.size() << "bytes";
-        closeSession(session, QStringLiteral("malformed frame: not a fleet.v1.ClientMessage"),
-                     QWebSocketProtocol::CloseCodeProtocolError);
+        closeForBadInput(session, QStringLiteral("malformed frame: not a fleet.v1.ClientMessage"),
+                         QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    }
+    if (const QString why = invalidField(message); !why.isEmpty()) {
+        closeForBadInput(session, why, QWebSocketProtocol::CloseCodeProtocolError);
+        return;
+    }
+    // Checked on every message, not only at the tick: an expired token acts on nothing more.
+    if (session->tokenExpiresMs > 0 && now >= session->tokenExpiresMs) {
+        ++m_stats.clientsClosedForToken;
+        closeSession(session, QStringLiteral("token expired"), QWebSocketProtocol::CloseCodePolicyViolated);
         return;
     }
     if (session->phase == Session::Phase::AwaitingHello) {
         if (message.kind_case() != fleet::v1::ClientMessage::kHello) {
-            closeSession(session, QStringLiteral("the first message must be Hello"),
-                         QWebSocketProtocol::CloseCodeProtocolError);
+            closeForBadInput(session, QStringLiteral("the first message must be Hello"),
+                             QWebSocketProtocol::CloseCodeProtocolError);
             return;
         }
         handleHello(session, message);
@@ -201,7 +352,7 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
     }
     switch (message.kind_case()) {
     case fleet::v1::ClientMessage::kHello:
-        closeSession(session, QStringLiteral("Hello sent twice"), QWebSocketProtocol::CloseCodeProtocolError);
+        closeForBadInput(session, QStringLiteral("Hello sent twice"), QWebSocketProtocol::CloseCodeProtocolError);
         return;
     case fleet::v1::ClientMessage::kHeartbeat:
         return;  // lastReceivedMs is all it is for
@@ -252,12 +403,37 @@ void FleetServer::handleHello(Session *session, const fleet::v1::ClientMessage &
         return;
     }
     session->clientName = codec::toQString(hello.client_name()).left(80);
-    session->operatorName = codec::toQString(hello.operator_name()).left(64);
-    if (session->operatorName.isEmpty())
-        session->operatorName = session->peer;
-    session->role = hello.read_only() ? teleop::Role::Viewer
-        : m_settings.adminOperators.contains(session->operatorName) ? teleop::Role::Admin
-                                                                     : teleop::Role::Operator;
+    const QByteArray urlToken = std::exchange(session->urlToken, QByteArray());
+    if (m_auth) {
+        // Hello's token first; the URL's for browsers. The token itself is never logged.
+        const QByteArray token = hello.token().empty() ? urlToken : QByteArray::fromStdString(hello.token());
+        const Authenticator::Identity identity = m_auth->authenticate(token);
+        if (identity.verdict != Authenticator::Verdict::Valid) {
+            ++m_stats.clientsRefusedUnauthenticated;
+            quint64 suppressed = 0;
+            if (m_authLog.shouldLog(m_clock->nowUnixMs(), &suppressed)) {
+                qCWarning(lcServer).noquote() << "refused console" << session->peer << session->clientName << ":"
+                                              << identity.reason() << (identity.name.isEmpty() ? QString() : QStringLiteral("(%1)").arg(identity.name))
+                                              << (suppressed ? QStringLiteral("(%1 more since the last such line)").arg(suppressed) : QString());
+            }
+            closeSession(session, identity.reason(), QWebSocketProtocol::CloseCodePolicyViolated);
+            return;
+        }
+        // The token says who this is: a console's own claim is not believed.
+        session->operatorName = identity.name;
+        session->role = hello.read_only() ? teleop::Role::Viewer : identity.role;
+        session->tokenHash = identity.tokenHash;
+        session->tokenExpiresMs = identity.expiresUnixMs;
+        qCInfo(lcServer).noquote() << "console" << session->peer << session->clientName << "is" << identity.name << "as"
+                                   << auth::roleName(session->role);
+    } else {
+        session->operatorName = codec::toQString(hello.operator_name()).left(64);
+        if (session->operatorName.isEmpty())
+            session->operatorName = session->peer;
+        session->role = hello.read_only() ? teleop::Role::Viewer
+            : m_settings.adminOperators.contains(session->operatorName) ? teleop::Role::Admin
+                                                                         : teleop::Role::Operator;
+    }
     fleet::v1::ServerMessage welcome;
     auto *w = welcome.mutable_welcome();
     w->set_protocol_version(fleet::v1::PROTOCOL_VERSION_1);
@@ -291,7 +467,7 @@ void FleetServer::setTeleopRouter(TeleopRouter *router)
 void FleetServer::sendToConsole(quint64 sessionId, const fleet::v1::ServerMessage &message)
 {
     for (const auto &session : m_sessions) {
-        if (session->id == sessionId && session->phase != Session::Phase::AwaitingHello) {
+        if (session->id == sessionId && session->phase != Session::Phase::AwaitingHello && !session->closing) {
             sendTo(session.get(), codec::serialize(message));
             return;
         }
@@ -306,7 +482,7 @@ void FleetServer::broadcastToConsoles(const fleet::v1::ServerMessage &message)
 void FleetServer::broadcastEncoded(const QByteArray &bytes)
 {
     for (const auto &session : m_sessions) {
-        if (session->phase != Session::Phase::AwaitingHello)
+        if (session->phase != Session::Phase::AwaitingHello && !session->closing)
             sendTo(session.get(), bytes);
     }
 }
@@ -357,31 +533,14 @@ void FleetServer::setUpstreamStatus(bool kafkaReachable, bool stateRebuilt)
     m_stateRebuilt = stateRebuilt;
     const QByteArray status = encodeStatus();
     for (const auto &session : m_sessions) {
-        if (session->phase != Session::Phase::AwaitingHello)
+        if (session->phase != Session::Phase::AwaitingHello && !session->closing)
             sendTo(session.get(), status);
     }
 }
 
 void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessage &message)
 {
-    const auto &s = message.subscribe();
-    if (!s.whole_fleet()) {
-        const bool finite = std::isfinite(s.south_deg()) && std::isfinite(s.west_deg()) && std::isfinite(s.north_deg())
-            && std::isfinite(s.east_deg());
-        if (!finite || s.south_deg() > s.north_deg() || s.west_deg() > s.east_deg() || std::abs(s.south_deg()) > 90
-            || std::abs(s.north_deg()) > 90 || std::abs(s.west_deg()) > 180 || std::abs(s.east_deg()) > 180) {
-            ++m_stats.clientsClosedForBadInput;
-            closeSession(session, QStringLiteral("invalid Subscribe: the viewport is not a south-west/north-east box on the globe"),
-                         QWebSocketProtocol::CloseCodeProtocolError);
-            return;
-        }
-    }
-    if (s.followed_slots_size() > kMaxFollowedSlots) {
-        ++m_stats.clientsClosedForBadInput;
-        closeSession(session, QStringLiteral("invalid Subscribe: more than %1 followed robots").arg(kMaxFollowedSlots),
-                     QWebSocketProtocol::CloseCodeProtocolError);
-        return;
-    }
+    const auto &s = message.subscribe();  // checked by invalidField()
     session->wholeFleet = s.whole_fleet();
     session->southDeg = s.south_deg();
     session->westDeg = s.west_deg();
@@ -548,7 +707,7 @@ void FleetServer::tick()
         };
 
         for (const auto &session : m_sessions) {
-            if (session->phase == Session::Phase::AwaitingHello)
+            if (session->phase == Session::Phase::AwaitingHello || session->closing)
                 continue;
             if (session->phase == Session::Phase::Live && session->pendingBytes > m_settings.maxPendingBytes) {
                 session->phase = Session::Phase::Paused;
@@ -570,6 +729,8 @@ void FleetServer::tick()
     }
 
     for (const auto &session : m_sessions) {
+        if (session->closing)
+            continue;
         // A paused console resumes from a fresh snapshot once it has drained most of its backlog.
         if (session->phase == Session::Phase::Paused && session->pendingBytes < m_settings.maxPendingBytes / 4)
             sendSnapshot(session.get());
@@ -609,7 +770,10 @@ void FleetServer::writeMetrics(PrometheusText *out) const
     out->counter("fleetdeck_bytes_sent_total", "Bytes handed to consoles.", double(m_stats.bytesSent));
     out->counter("fleetdeck_snapshots_sent_total", "Snapshots sent (on connect, on resync, after a pause).", double(m_stats.snapshotsSent));
     out->counter("fleetdeck_deltas_dropped_slow_client_total", "Deltas not sent to consoles paused for falling behind.", double(m_stats.deltasSkippedForSlowClients));
-    out->counter("fleetdeck_clients_closed_bad_input_total", "Consoles closed for malformed frames.", double(m_stats.clientsClosedForBadInput));
+    out->counter("fleetdeck_clients_closed_bad_input_total", "Consoles closed for malformed, invalid or too many frames.", double(m_stats.clientsClosedForBadInput));
+    out->counter("fleetdeck_clients_closed_rate_total", "Consoles closed for sending too many messages (also counted as bad input).", double(m_stats.clientsClosedForRate));
+    out->counter("fleetdeck_clients_unauthenticated_total", "Consoles refused at Hello: no token, an unknown or an expired one.", double(m_stats.clientsRefusedUnauthenticated));
+    out->counter("fleetdeck_clients_closed_token_total", "Consoles closed because their token was revoked, expired or changed.", double(m_stats.clientsClosedForToken));
     out->counter("fleetdeck_samples_applied_total", "Telemetry samples applied to the fleet state.", double(m_stats.samplesApplied));
     out->counter("fleetdeck_samples_out_of_order_total", "Telemetry samples dropped as older than the state.", double(m_stats.samplesOutOfOrder));
     out->histogram("fleetdeck_tick_duration_seconds", "Time to drain, diff, encode and send one tick.", m_tickDuration);
@@ -629,17 +793,51 @@ void FleetServer::closeAllSessions(const QString &reason)
     }
 }
 
+void FleetServer::recheckTokens()
+{
+    std::vector<std::pair<Session *, QString>> ended;
+    for (const auto &session : m_sessions) {
+        if (session->closing || session->tokenHash.isEmpty())
+            continue;
+        const Authenticator::Identity identity = m_auth->recheck(session->tokenHash);
+        if (identity.verdict == Authenticator::Verdict::Unknown)
+            ended.emplace_back(session.get(), QStringLiteral("token revoked"));
+        else if (identity.verdict == Authenticator::Verdict::Expired)
+            ended.emplace_back(session.get(), QStringLiteral("token expired"));
+        else if (identity.name != session->operatorName || (identity.role != session->role && session->role != teleop::Role::Viewer))
+            ended.emplace_back(session.get(), QStringLiteral("token changed: reconnect"));
+        else
+            session->tokenExpiresMs = identity.expiresUnixMs;  // a later expiry for the same token
+    }
+    for (const auto &[session, why] : ended) {
+        ++m_stats.clientsClosedForToken;
+        qCInfo(lcServer).noquote() << "closing console" << session->peer << "of" << session->operatorName << ":" << why;
+        closeSession(session, why, QWebSocketProtocol::CloseCodePolicyViolated);
+    }
+}
+
 void FleetServer::checkTimeouts(qint64 nowMs)
 {
+    std::vector<Session *> tokenExpired;
+    for (const auto &session : m_sessions) {
+        if (!session->closing && session->tokenExpiresMs > 0 && nowMs >= session->tokenExpiresMs)
+            tokenExpired.push_back(session.get());
+    }
+    for (Session *session : tokenExpired) {
+        ++m_stats.clientsClosedForToken;
+        qCInfo(lcServer).noquote() << "closing console" << session->peer << "of" << session->operatorName << ": token expired";
+        closeSession(session, QStringLiteral("token expired"), QWebSocketProtocol::CloseCodePolicyViolated);
+    }
     std::vector<Session *> expired;
     for (const auto &session : m_sessions) {
+        if (session->closing)
+            continue;
         if (session->phase == Session::Phase::AwaitingHello && nowMs - session->connectedMs > m_settings.helloTimeoutMs)
             expired.push_back(session.get());
         else if (nowMs - session->lastReceivedMs > m_settings.peerTimeoutMs)
             expired.push_back(session.get());
     }
     for (Session *session : expired) {
-        session->lastReceivedMs = session->connectedMs = nowMs;  // close once, not every tick
         closeSession(session, QStringLiteral("no message from the console for too long"),
                      QWebSocketProtocol::CloseCodeGoingAway);
     }

@@ -10,6 +10,7 @@
 #include <QByteArray>
 #include <QHostAddress>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QStringList>
 #include <QTimer>
 
@@ -27,12 +28,15 @@ class ServerMessage;
 
 namespace fleetdeck {
 
+class Authenticator;
 class PrometheusText;
 
 // Serves the fleet state to consoles over WebSocket (binary fleet.v1 messages, see console.proto).
 // Each tick it drains the telemetry mailbox into the store, derives freshness, encodes ONE delta of
 // what changed and sends those same bytes to every live session. A session whose unsent bytes pass
 // a limit gets no deltas until it drains, then a fresh snapshot: never an unbounded queue.
+// Every frame is checked before it is acted on (size, rate, every field, the sender's role): a
+// console that breaks the protocol is closed with a reason; the others never notice.
 // Thread: main.
 class FleetServer : public QObject
 {
@@ -46,10 +50,14 @@ public:
         int helloTimeoutMs = 5000;
         qint64 maxPendingBytes = 8 << 20;  // per session, before deltas stop
         qint64 maxClientFrameBytes = 64 << 10;
+        // Per console, a token bucket: past the burst, more than this many messages a second close it.
+        // A console sends about 25 a second while driving.
+        int clientMessagesPerSecond = 200;
+        int clientMessageBurst = 400;
         FleetStore::FreshnessPolicy freshness;
         QString serverName = QStringLiteral("fleetdeckd");
-        // Operators named here may take over leases. Until token authentication exists (issue #9)
-        // the name comes from the console's Hello: trust it only on a network you trust.
+        // Without an authenticator (auth.mode = open): operators named here may take over leases, by
+        // the name the console states. With one, the token says who is who and this is not used.
         QStringList adminOperators;
         int leaseTtlMs = 3000;
         int commandBudgetMs = 250;
@@ -63,6 +71,9 @@ public:
         quint64 snapshotsSent = 0;
         quint64 deltasSkippedForSlowClients = 0;
         quint64 clientsClosedForBadInput = 0;
+        quint64 clientsClosedForRate = 0;
+        quint64 clientsRefusedUnauthenticated = 0;
+        quint64 clientsClosedForToken = 0;  // revoked, expired or changed while connected
         quint64 samplesApplied = 0;
         quint64 samplesOutOfOrder = 0;
         quint64 filteredDeltasSent = 0;
@@ -74,6 +85,17 @@ public:
     // Listens on `address`:`port` (0 picks a free port) for WebSocket consoles and the HTTP routes.
     [[nodiscard]] bool listen(const QHostAddress &address, quint16 port, QString *error);
     [[nodiscard]] quint16 port() const;
+    // Before listen(): serve wss:// and https:// only, with this certificate and key.
+    void setTlsConfiguration(const QSslConfiguration &configuration) { m_http.setTlsConfiguration(configuration); }
+    [[nodiscard]] bool isTls() const { return m_http.isTls(); }
+    // Every console must then present a token (Hello.token, or ?token= in the URL for browsers): its
+    // name and role decide who the console is; none, unknown or expired: a Goodbye and nothing else.
+    // Sessions whose token is revoked (at a reload) or expires are closed. Null: open mode, where
+    // consoles are who they say they are. Must outlive the server.
+    void setAuthenticator(const Authenticator *authenticator);
+    // Why a message breaks the protocol (a field out of range, too long, not UTF-8, an unknown enum
+    // value), or empty: the checks every frame passes before it is acted on.
+    [[nodiscard]] static QString invalidField(const fleet::v1::ClientMessage &message);
     // Serves GET `path` on the same port (operations endpoints, later the browser console's files).
     void addHttpRoute(const QByteArray &path, HttpFrontend::Route route);
     // Starts the periodic tick; tests may instead call tick() by hand with an injected clock.
@@ -136,6 +158,12 @@ private:
     [[nodiscard]] bool sees(const Session &session, std::uint32_t slot) const;
     [[nodiscard]] static bool inViewport(const Session &session, double latDeg, double lonDeg);
     void closeSession(Session *session, const QString &reason, int closeCode);
+    // Closes a console for what it sent, counted and logged at a limited rate.
+    void closeForBadInput(Session *session, const QString &reason, int closeCode);
+    // Takes one message from the session's bucket; false when it is empty.
+    [[nodiscard]] bool withinRate(Session *session, qint64 nowMs) const;
+    // After a token reload: sessions whose token is gone, expired or changed are closed.
+    void recheckTokens();
     void removeSession(QWebSocket *socket);
     void sendTo(Session *session, const QByteArray &bytes);
     void sendSnapshot(Session *session);
@@ -164,6 +192,8 @@ private:
     Stats m_stats;
     Histogram m_tickDuration{{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25}};
     RateLimitedLog m_badInputLog;
+    RateLimitedLog m_authLog;
+    const Authenticator *m_auth = nullptr;
 };
 
 }  // namespace fleetdeck

@@ -2,6 +2,8 @@
 
 #include "logging.h"
 
+#include <QSslServer>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -12,6 +14,7 @@ QByteArray httpReasonPhrase(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -21,15 +24,33 @@ QByteArray httpReasonPhrase(int status)
     return "Status";
 }
 
-HttpFrontend::HttpFrontend(QObject *parent) : QObject(parent)
+HttpFrontend::HttpFrontend(QObject *parent) : QObject(parent), m_server(std::make_unique<QTcpServer>())
 {
-    connect(&m_server, &QTcpServer::newConnection, this, &HttpFrontend::onNewConnection);
+    // pendingConnectionAvailable, not newConnection: a TLS server queues a socket only once its
+    // handshake is done.
+    connect(m_server.get(), &QTcpServer::pendingConnectionAvailable, this, &HttpFrontend::onNewConnection);
+}
+
+HttpFrontend::~HttpFrontend() = default;
+
+void HttpFrontend::setTlsConfiguration(const QSslConfiguration &configuration)
+{
+    auto server = std::make_unique<QSslServer>();
+    server->setSslConfiguration(configuration);
+    server->setHandshakeTimeout(kTlsHandshakeTimeoutMs);
+    // A failed handshake (a plain-HTTP client, an untrusted certificate) ends that connection only.
+    connect(server.get(), &QSslServer::errorOccurred, this, [](QSslSocket *socket, QAbstractSocket::SocketError) {
+        qCDebug(lcServer).noquote() << "TLS connection from" << socket->peerAddress().toString() << "failed:" << socket->errorString();
+    });
+    connect(server.get(), &QTcpServer::pendingConnectionAvailable, this, &HttpFrontend::onNewConnection);
+    m_server = std::move(server);
+    m_tls = true;
 }
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
-    if (!m_server.listen(address, port)) {
-        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(m_server.errorString());
+    if (!m_server->listen(address, port)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(m_server->errorString());
         return false;
     }
     return true;
@@ -37,7 +58,7 @@ bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *er
 
 void HttpFrontend::onNewConnection()
 {
-    while (QTcpSocket *socket = m_server.nextPendingConnection()) {
+    while (QTcpSocket *socket = m_server->nextPendingConnection()) {
         // A client that never completes its request is dropped; upgraded sockets stop this timer.
         auto *deadline = new QTimer(socket);
         deadline->setSingleShot(true);
@@ -48,6 +69,9 @@ void HttpFrontend::onNewConnection()
         deadline->start(kRequestDeadlineMs);
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
         connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+        // Bytes that arrived with the end of the TLS handshake raise no readyRead of their own.
+        if (socket->bytesAvailable() > 0)
+            onReadyRead(socket);
     }
 }
 

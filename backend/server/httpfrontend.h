@@ -4,6 +4,7 @@
 #include <QHash>
 #include <QHostAddress>
 #include <QObject>
+#include <QSslConfiguration>
 #include <QTcpServer>
 
 #include <functional>
@@ -30,7 +31,8 @@ struct HttpResponse {
 // One port for everything a console and an operator's tools need: WebSocket upgrades are handed to
 // the WebSocket server untouched (the request is only peeked at, never consumed), and plain GETs go
 // to registered routes (/metrics, /healthz, …). Deliberately small: HTTP/1.1, one request per
-// connection, bounded request heads, a deadline for slow senders.
+// connection, bounded request heads, a deadline for slow senders. With a TLS configuration every
+// connection is TLS (https:// and wss://): the request is peeked at once the handshake is done.
 // Thread: main.
 class HttpFrontend : public QObject
 {
@@ -43,11 +45,17 @@ public:
     static constexpr int kMaxRequestHeadBytes = 16 * 1024;
     static constexpr int kRequestDeadlineMs = 10'000;
 
-    explicit HttpFrontend(QObject *parent = nullptr);
+    static constexpr int kTlsHandshakeTimeoutMs = 10'000;
 
+    explicit HttpFrontend(QObject *parent = nullptr);
+    ~HttpFrontend() override;
+
+    // Before listen(): serve TLS with this configuration (certificate and private key set).
+    void setTlsConfiguration(const QSslConfiguration &configuration);
+    [[nodiscard]] bool isTls() const { return m_tls; }
     [[nodiscard]] bool listen(const QHostAddress &address, quint16 port, QString *error);
-    [[nodiscard]] quint16 port() const { return m_server.serverPort(); }
-    void close() { m_server.close(); }
+    [[nodiscard]] quint16 port() const { return m_server->serverPort(); }
+    void close() { m_server->close(); }
 
     // Receives sockets whose request asks for a WebSocket upgrade; takes ownership.
     void setUpgradeHandler(UpgradeHandler handler) { m_upgradeHandler = std::move(handler); }
@@ -60,7 +68,8 @@ private:
     void onReadyRead(QTcpSocket *socket);
     static void respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly = false);
 
-    QTcpServer m_server;
+    std::unique_ptr<QTcpServer> m_server;
+    bool m_tls = false;
     UpgradeHandler m_upgradeHandler;
     QHash<QByteArray, Route> m_routes;
     quint64 m_requests = 0;

@@ -79,6 +79,12 @@ const std::vector<Binding> &bindings()
                              "Prometheus server to ask (PromQL over its HTTP API) for database and proxy metrics instead of scraping them.");
         prometheus.schemes = QStringList{QStringLiteral("http"), QStringLiteral("https")};
 
+        Key authMode = stringKey(Type::Enum, "auth.mode", "auth-mode", "MODE", "auto",
+                                 "Who may use a console: tokens (every console presents a token of auth.tokens_file or auth.tokens; "
+                                 "its name and role, viewer, operator or admin, decide what it may do), open (anyone who reaches the "
+                                 "port may drive robots: demos only) or auto (open with demo.enabled, tokens otherwise).");
+        authMode.choices = QStringList{QStringLiteral("auto"), QStringLiteral("open"), QStringLiteral("tokens")};
+
         Key incidents = listKey("demo.incidents", "incident", "SPEC",
                                 "Database incidents of the demo, KIND:START_S:DURATION_S[:TARGET] with START_S from start; KIND "
                                 "standby-backup[:member], replication-lag[:member], error-burst:app/collection or connections-saturated.");
@@ -93,6 +99,24 @@ const std::vector<Binding> &bindings()
                  &DaemonConfig::port),
             bind(intKey("server.tick_ms", "tick-ms", "MS", 100, 10, 10'000, "Interval between deltas to consoles, in milliseconds."),
                  &DaemonConfig::tickMs),
+            bind(stringKey(Type::File, "server.tls_certificate", "tls-certificate", "FILE", "",
+                           "PEM certificate (chain) to serve wss:// and https:// with; needs server.tls_private_key. Empty: "
+                           "plain ws:// and http://."),
+                 &DaemonConfig::tlsCertificate),
+            bind(stringKey(Type::File, "server.tls_private_key", "tls-private-key", "FILE", "",
+                           "PEM private key of server.tls_certificate (unencrypted; readable by the service only)."),
+                 &DaemonConfig::tlsPrivateKey),
+            bind(authMode, &DaemonConfig::authMode),
+            bind(stringKey(Type::File, "auth.tokens_file", "tokens-file", "FILE", "",
+                           "Access tokens, one per line: NAME ROLE SHA256HEX [EXPIRES_ISO8601] (hashes only; fleetdeckd "
+                           "--issue-token makes one). Reloaded on SIGHUP and when it changes; revoked tokens end their sessions."),
+                 &DaemonConfig::tokensFile),
+            bind(stringKey(Type::String, "auth.tokens", "tokens", "LINES", "",
+                           "More access tokens in the same format, lines separated by ';' (for a Kubernetes Secret)."),
+                 &DaemonConfig::tokens),
+            bind(boolKey("auth.metrics_need_token", "metrics-need-token",
+                         "/metrics answers only requests with Authorization: Bearer TOKEN (any role); /healthz and /readyz stay open."),
+                 &DaemonConfig::metricsNeedToken),
             bind(intKey("freshness.stale_after_ms", "stale-after-ms", "MS", 5000, 100, 3'600'000,
                         "A robot silent this long is shown stale, in milliseconds."),
                  &DaemonConfig::staleAfterMs),
@@ -117,8 +141,8 @@ const std::vector<Binding> &bindings()
             bind(properties, &DaemonConfig::kafkaProperties),
             bind(logFormat, &DaemonConfig::logFormat),
             bind(listKey("teleop.admins", "admins", "NAMES",
-                         "Operators who may take over another operator's lease. Until token authentication, names are as "
-                         "consoles state them: trusted networks only."),
+                         "With auth.mode = open: operators who may take over another operator's lease, by the name their "
+                         "console states. With tokens, the admin role does this."),
                  &DaemonConfig::admins),
             bind(intKey("infra.interval_ms", "infra-interval-ms", "MS", 2000, 250, 60'000,
                         "How often consoles get a point of database, proxy and Kafka health, in milliseconds."),
@@ -248,6 +272,11 @@ alerts::Rules DaemonConfig::alertRules() const
     return rules;
 }
 
+bool DaemonConfig::tokensRequired() const
+{
+    return authMode == QLatin1String("tokens") || (authMode == QLatin1String("auto") && !demo);
+}
+
 kafka::KafkaSettings DaemonConfig::kafkaSettings() const
 {
     kafka::KafkaSettings settings;
@@ -295,6 +324,17 @@ std::optional<DaemonConfig> daemonConfig(const Values &values, QStringList *erro
     if (!config.prometheusUrl.isEmpty() && !config.scrapeTargets.isEmpty()) {
         errors->append(QStringLiteral("%1 and %2: choose one source of database metrics")
                            .arg(described(values, "infra.prometheus_url"), described(values, "infra.scrape_targets")));
+    }
+    if (config.tlsCertificate.isEmpty() != config.tlsPrivateKey.isEmpty()) {
+        errors->append(QStringLiteral("%1 and %2: TLS needs both a certificate and its private key")
+                           .arg(described(values, "server.tls_certificate"), described(values, "server.tls_private_key")));
+    }
+    if (!config.tokensRequired() && (!config.tokensFile.isEmpty() || !config.tokens.isEmpty())) {
+        errors->append(QStringLiteral("%1 with access tokens configured (auth.tokens_file, auth.tokens): say auth.mode = tokens")
+                           .arg(described(values, "auth.mode")));
+    }
+    if (!config.tokensRequired() && config.metricsNeedToken) {
+        errors->append(QStringLiteral("%1 needs auth.mode = tokens").arg(described(values, "auth.metrics_need_token")));
     }
     // Hysteresis only works when the clearing threshold is on the healthy side of the firing one.
     const auto hysteresis = [&](const char *fire, const char *clear, bool clearMustBeHigher) {

@@ -20,6 +20,13 @@ struct DaemonConfig {
     QString listen;
     int port = 0;
     int tickMs = 0;
+    QString tlsCertificate;  // PEM files, both or neither: wss:// and https:// only
+    QString tlsPrivateKey;
+    // [auth]
+    QString authMode;  // auto, open or tokens
+    QString tokensFile;
+    QString tokens;    // inline token lines, ';'-separated (FLEETDECKD_AUTH_TOKENS)
+    bool metricsNeedToken = false;
     // [freshness]
     int staleAfterMs = 0;
     int lostAfterMs = 0;
@@ -71,6 +78,8 @@ struct DaemonConfig {
     int alertKafkaLagClear = 0;
 
     [[nodiscard]] kafka::KafkaSettings kafkaSettings() const;
+    // auth.mode resolved: tokens unless it says open, or says auto in a demo.
+    [[nodiscard]] bool tokensRequired() const;
     [[nodiscard]] alerts::Rules alertRules() const;
 };
 

@@ -111,7 +111,7 @@ QString FleetClient::stateText() const
 {
     switch (m_state) {
     case ConnectionState::Disconnected: return tr("Not connected");
-    case ConnectionState::Connecting: return tr("Connecting to %1…").arg(m_url.toString());
+    case ConnectionState::Connecting: return tr("Connecting to %1…").arg(m_url.toString(QUrl::RemoveQuery));  // no ?token=
     case ConnectionState::Synchronizing: return tr("Loading the fleet…");
     case ConnectionState::Live: return tr("Live");
     case ConnectionState::Reconnecting:
@@ -159,6 +159,7 @@ void FleetClient::onOpened()
                                     + QCoreApplication::applicationVersion()));
     h->set_operator_name(codec::toStd(m_operatorName));
     h->set_read_only(m_readOnly);
+    h->set_token(codec::toStd(m_token));
     send(hello);
     m_heartbeatTimer.start(m_heartbeatIntervalMs);
 }
@@ -181,7 +182,7 @@ void FleetClient::onClosed(const QString &reason)
     if (!m_closedWithError && !reason.isEmpty() && reason != QLatin1String("connection closed"))
         setLastError(reason);
     m_closedWithError = false;
-    qCInfo(lcClient).noquote() << "connection to" << m_url.toString() << "ended:" << reason;
+    qCInfo(lcClient).noquote() << "connection to" << m_url.toString(QUrl::RemoveQuery) << "ended:" << reason;
     if (m_url.isEmpty()) {
         setState(ConnectionState::Disconnected);
         return;

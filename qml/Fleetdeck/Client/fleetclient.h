@@ -105,6 +105,9 @@ public:
     // Who sits at this console (Hello.operator_name); set before connecting.
     void setOperatorName(const QString &name) { m_operatorName = name; }
     void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
+    // The access token for Hello (backends in token mode refuse consoles without one); a token in the
+    // URL (?token=, how browsers bring it) is seen by the backend without this. Never logged or shown.
+    void setToken(const QString &token) { m_token = token; }
 
     [[nodiscard]] ConnectionState state() const { return m_state; }
     [[nodiscard]] QString stateText() const;
@@ -168,6 +171,7 @@ private:
     QString m_upstreamProblem;
     QString m_operatorName;
     bool m_readOnly = false;
+    QString m_token;
     int m_role = 0;
     int m_leaseTtlMs = 0;
     int m_commandBudgetMs = 0;

@@ -44,6 +44,10 @@ void WebSocketTransport::open(const QUrl &url)
         Q_EMIT closed(reason);
     });
     connect(socket, &QWebSocket::binaryMessageReceived, this, &Transport::binaryReceived);
+#ifndef QT_NO_SSL
+    if (m_customSsl)
+        socket->setSslConfiguration(m_sslConfiguration);
+#endif
     socket->open(url);
 }
 
