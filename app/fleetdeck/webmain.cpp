@@ -1,0 +1,135 @@
+// fleetdeck in a browser (DESIGN.md §10, packaging/wasm/README.md): the console's objects wired as in
+// main.cpp, for Qt 5.15 for WebAssembly. No command line: the page's address says what the options
+// would. By default the console connects to the backend that served the page (same origin), e.g.
+//   http://fleet.example:8765/                      -> ws://fleet.example:8765/
+//   …/fleetdeck.html?backend=ws://other:8765&operator=ana&theme=light&select=nb-0042&view=infra
+// No demo backend (no processes in a browser), no screenshots, no Qt Charts.
+
+#include "alertmodel.h"
+#include "consoletypes.h"
+#include "emscriptenwebsockettransport.h"
+#include "fleetclient.h"
+#include "fleetsummary.h"
+#include "inframodel.h"
+#include "infratypes.h"
+#include "robotfiltermodel.h"
+#include "robothistory.h"
+#include "robotselection.h"
+#include "teleopcontroller.h"
+#include "teleoplog.h"
+
+#include <QGuiApplication>
+#include <QQmlApplicationEngine>
+#include <QQuickWindow>
+#include <QUrlQuery>
+
+#include <emscripten/emscripten.h>
+
+#include <cstdio>
+
+using namespace fleetdeck;
+
+namespace {
+
+// The page's own address, as the browser has it.
+QUrl pageUrl()
+{
+    return QUrl(QString::fromUtf8(emscripten_run_script_string("window.location.href")));
+}
+
+// The WebSocket of the origin that served the page: the backend serves both (DESIGN.md §10).
+QUrl sameOriginBackend(const QUrl &page)
+{
+    QUrl url;
+    url.setScheme(page.scheme() == QLatin1String("https") ? QStringLiteral("wss") : QStringLiteral("ws"));
+    url.setHost(page.host());
+    url.setPort(page.port());
+    url.setPath(QStringLiteral("/"));
+    return url;
+}
+
+}  // namespace
+
+int main(int argc, char *argv[])
+{
+    QGuiApplication app(argc, argv);
+    QGuiApplication::setApplicationName(QStringLiteral("fleetdeck"));
+    QGuiApplication::setApplicationVersion(QStringLiteral(FLEETDECK_VERSION));
+
+    const QUrl page = pageUrl();
+    const QUrlQuery query(page);
+    const QUrl backendUrl = query.hasQueryItem(QStringLiteral("backend"))
+        ? QUrl(query.queryItemValue(QStringLiteral("backend"), QUrl::FullyDecoded))
+        : sameOriginBackend(page);
+    const QString operatorName = query.queryItemValue(QStringLiteral("operator"), QUrl::FullyDecoded).trimmed();
+    const QString selected = query.queryItemValue(QStringLiteral("select"), QUrl::FullyDecoded);
+    const QString view = query.queryItemValue(QStringLiteral("view")) == QLatin1String("infra") ? QStringLiteral("infra")
+                                                                                                : QStringLiteral("fleet");
+    if (operatorName.isEmpty())
+        std::fprintf(stderr, "fleetdeck: no ?operator= in the address: this console can watch but not drive\n");
+
+    // Objects on main's stack live on: under emscripten, exec() hands control to the browser's loop
+    // without unwinding main's frame.
+    SystemClock clock;
+    EmscriptenWebSocketTransport transport;
+    FleetClient client(&transport, &clock);
+    client.setOperatorName(operatorName);
+    FleetSummary summary(client.robots());
+    QObject::connect(&client, &FleetClient::updated, &summary, &FleetSummary::recount);
+    RobotSelection selection(client.robots());
+    RobotFilterModel fleetList(client.robots());
+    ConsoleStyle style;
+    style.setDark(query.queryItemValue(QStringLiteral("theme")) != QLatin1String("light"));
+    if (!selected.isEmpty()) {
+        selection.setRobotId(selected);
+        client.setFollowedRobot(selected);
+    }
+    RobotHistory history(client.robots(), &selection, &clock);
+    InfraModel infra(&clock);
+    client.setInfraHandler([&infra](const fleet::v1::ServerMessage &message) { infra.handle(message); });
+    TeleopController teleop(&client, &clock);
+    teleop.setRobotId(selection.robotId());
+    AlertModel alerts(&client);
+    TeleopLog teleopLog(&client);
+    teleopLog.setRobotId(selection.robotId());
+    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleopLog,
+                     [&teleopLog, &selection] { teleopLog.setRobotId(selection.robotId()); });
+    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
+                     [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
+
+    QVariantMap startup;
+    startup.insert(QStringLiteral("followSelected"), query.hasQueryItem(QStringLiteral("follow")));
+    startup.insert(QStringLiteral("view"), view);
+    startup.insert(QStringLiteral("centerOnSelection"), !selected.isEmpty());
+
+    registerConsoleTypes();
+    registerInfraTypes();
+    QQmlApplicationEngine engine;
+    addConsoleImportPath(&engine);
+    engine.setInitialProperties({
+        {QStringLiteral("client"), QVariant::fromValue(&client)},
+        {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
+        {QStringLiteral("fleetList"), QVariant::fromValue(&fleetList)},
+        {QStringLiteral("summary"), QVariant::fromValue(&summary)},
+        {QStringLiteral("selection"), QVariant::fromValue(&selection)},
+        {QStringLiteral("style"), QVariant::fromValue(&style)},
+        {QStringLiteral("history"), QVariant::fromValue(&history)},
+        {QStringLiteral("teleop"), QVariant::fromValue(&teleop)},
+        {QStringLiteral("teleopLog"), QVariant::fromValue(&teleopLog)},
+        {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
+        {QStringLiteral("infra"), QVariant::fromValue(&infra)},
+        {QStringLiteral("startup"), startup},
+    });
+    engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Main.qml")));
+    if (engine.rootObjects().isEmpty()) {
+        std::fprintf(stderr, "fleetdeck: the console's QML failed to load (see the messages above)\n");
+        return 2;
+    }
+    // The page's canvas is the screen; the console fills it and follows its size.
+    if (auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst()))
+        window->showFullScreen();
+
+    std::fprintf(stderr, "fleetdeck: connecting to %s\n", qPrintable(backendUrl.toString()));
+    client.setUrl(backendUrl);
+    return QGuiApplication::exec();
+}
