@@ -159,9 +159,16 @@ private Q_SLOTS:
         QCOMPARE(viaPromQl.members(0).state(), std::string("PRIMARY"));
 
         // The same proxy groups, with the same rates and shares (two windows over one steady load).
-        QCOMPARE(viaScrapes.proxy_size(), viaPromQl.proxy_size());
+        // The same groups with traffic (a group with a request every few seconds may have no increase
+        // in one of the two windows, and then no rate).
+        for (const fleet::v1::ProxyGroup &b : viaScrapes.proxy()) {
+            if (b.ops_per_s() > 1)
+                QVERIFY2(groupNamed(viaPromQl, b.app(), b.collection()), (b.app() + "/" + b.collection()).c_str());
+        }
         for (const fleet::v1::ProxyGroup &a : viaPromQl.proxy()) {
             const fleet::v1::ProxyGroup *b = groupNamed(viaScrapes, a.app(), a.collection());
+            if (!b && a.ops_per_s() <= 1)
+                continue;
             QVERIFY2(b, a.app().c_str());
             const QString what = QString::fromStdString(a.app() + "/" + a.collection());
             // Two 15 s windows a scrape or two apart over Poisson traffic: a quiet group (a few ops/s)
