@@ -101,6 +101,7 @@ fleet::v1::InfraPoint replicaSet(double standbyLagS, float standbyReadP99Ms, boo
     primary->set_state("PRIMARY");
     primary->set_up(true);
     primary->set_ping_p99_ms(2);
+    primary->set_worst_probe_p99_ms(2);
     auto *standby = p.add_members();
     standby->set_name("mongo-2");
     standby->set_state("SECONDARY");
@@ -108,6 +109,7 @@ fleet::v1::InfraPoint replicaSet(double standbyLagS, float standbyReadP99Ms, boo
     standby->set_replication_lag_s(float(standbyLagS));
     standby->set_ping_p99_ms(2);
     standby->set_read_p99_ms(standbyReadP99Ms);
+    standby->set_worst_probe_p99_ms(std::max(2.f, standbyReadP99Ms));   // as InfraService derives it
     return p;
 }
 

@@ -41,6 +41,7 @@ fleet::v1::InfraPoint point(std::int64_t timeMs, const std::vector<MemberSpec> &
         member->set_connections_available(900);
         member->set_ping_p50_ms(1);
         member->set_ping_p99_ms(4);
+        member->set_worst_probe_p99_ms(4);
         member->set_level(m.level);
     }
     p.set_db_level(fleet::v1::LEVEL_OK);

@@ -138,6 +138,7 @@ private Q_SLOTS:
         QCOMPARE(primary->connections_current(), 300.f);
         QCOMPARE(primary->ping_p99_ms(), 4.f);
         QCOMPARE(primary->read_p99_ms(), 12.f);
+        QCOMPARE(primary->worst_probe_p99_ms(), 12.f);   // read, the slowest probe; write unprobed (NaN) is skipped
         QCOMPARE(primary->op_latency_read_ms(), 2.5f);   // 250 000 µs/s over 100 reads/s
         QVERIFY(std::isnan(primary->write_p99_ms()));    // unknown, not zero
         QCOMPARE(primary->level(), fleet::v1::LEVEL_OK);

@@ -63,6 +63,7 @@ fleet::v1::InfraPoint scenePoint(int i)
         member->set_ping_p50_ms(0.8f);
         member->set_ping_p99_ms(float(m == 3 && incident ? 40 + (i - 180) * 1.5 : 3 + wave));
         member->set_read_p99_ms(float(m == 3 && incident ? 120 + (i - 180) * 2.0 : 8 + 2 * wave));
+        member->set_worst_probe_p99_ms(std::max(member->ping_p99_ms(), member->read_p99_ms()));
         member->set_write_p99_ms(m == 1 ? 14 : NAN);
         member->set_level(m == 3 && lag >= 10 ? fleet::v1::LEVEL_CRITICAL
                           : m == 3 && lag >= 5 ? fleet::v1::LEVEL_WARNING

@@ -181,8 +181,10 @@ private Q_SLOTS:
                 QVERIFY2(std::abs(a.share_over_10ms() - b->share_over_10ms()) <= 0.12,
                          qPrintable(QStringLiteral("%1: %2 over 10 ms by PromQL, %3 by scrapes").arg(what).arg(a.share_over_10ms()).arg(b->share_over_10ms())));
         }
+        // Prometheus extrapolates rate() to the window's edges, the scrape source divides by each series'
+        // own span; at a few dozen ops/s the two totals differ by a third at most.
         QVERIFY(viaPromQl.proxy_ops_per_s() > 10);
-        QVERIFY2(std::abs(viaPromQl.proxy_ops_per_s() - viaScrapes.proxy_ops_per_s()) <= 0.2 * viaScrapes.proxy_ops_per_s(),
+        QVERIFY2(std::abs(viaPromQl.proxy_ops_per_s() - viaScrapes.proxy_ops_per_s()) <= 0.4 * viaScrapes.proxy_ops_per_s(),
                  qPrintable(QStringLiteral("%1 ops/s by PromQL, %2 by scrapes").arg(viaPromQl.proxy_ops_per_s()).arg(viaScrapes.proxy_ops_per_s())));
         QCOMPARE(viaPromQl.proxy_bucket_bounds_s_size(), 6);   // mongoproxy's decade buckets, 1 ms … 60 s
         const fleet::v1::ProxyGroup *burst = groupNamed(viaPromQl, "dispatcher", "tasks");

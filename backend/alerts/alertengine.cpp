@@ -183,11 +183,7 @@ void AlertEngine::readInfra(const fleet::v1::InfraPoint &infra, std::vector<Read
         down.detail = tr("its exporter reports the member unreachable");
         out->push_back(std::move(down));
 
-        float worst = std::numeric_limits<float>::quiet_NaN();
-        for (const float ms : {m.ping_p99_ms(), m.read_p99_ms(), m.write_p99_ms()}) {
-            if (!std::isnan(ms))
-                worst = std::isnan(worst) ? ms : std::max(worst, ms);
-        }
+        const float worst = m.worst_probe_p99_ms();
         Reading latency = reading("db_latency", member, "db", fleet::v1::SEVERITY_CRITICAL);
         latency.firing = !std::isnan(worst) && worst > m_rules.dbLatencyMs;
         latency.clear = std::isnan(worst) || worst < m_rules.dbLatencyClearMs;

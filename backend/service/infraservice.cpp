@@ -225,8 +225,15 @@ void InfraService::fillFromMetrics(const QueryResults &results, const Thresholds
         fleet::v1::Level level = m.up() ? fleet::v1::LEVEL_OK : fleet::v1::LEVEL_CRITICAL;
         if (m.state() != "PRIMARY")
             level = worse(level, judge(m.replication_lag_s(), t.replicationLagWarningS, t.replicationLagCriticalS));
-        level = worse(level, judge(std::max({double(m.read_p99_ms()), double(m.write_p99_ms()), double(m.ping_p99_ms())}),
-                                   t.latencyP99WarningMs, t.latencyP99CriticalMs));
+        // The worst probe: a standby slowed by a backup shows in its reads, not in its pings. Unprobed
+        // operations (NaN) are skipped, not compared: std::max over a NaN depends on argument order.
+        float worstProbe = kUnknown;
+        for (const float ms : {m.ping_p99_ms(), m.read_p99_ms(), m.write_p99_ms()}) {
+            if (!std::isnan(ms))
+                worstProbe = std::isnan(worstProbe) ? ms : std::max(worstProbe, ms);
+        }
+        m.set_worst_probe_p99_ms(worstProbe);
+        level = worse(level, judge(worstProbe, t.latencyP99WarningMs, t.latencyP99CriticalMs));
         if (m.connections_available() + m.connections_current() > 0)
             level = worse(level, judge(m.connections_current() / (m.connections_current() + m.connections_available()),
                                        t.connectionsUsedWarning, t.connectionsUsedCritical));

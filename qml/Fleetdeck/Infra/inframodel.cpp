@@ -207,13 +207,7 @@ void InfraModel::appendPoint(const fleet::v1::InfraPoint &point)
         const int series = memberSeries(QString::fromStdString(m.name()));
         if (series < 0)
             continue;
-        // The worst probe: a standby slowed by a backup shows in its reads, not in its pings.
-        float worst = kNaN;
-        for (const float ms : {m.ping_p99_ms(), m.read_p99_ms(), m.write_p99_ms()}) {
-            if (!std::isnan(ms))
-                worst = std::isnan(worst) ? ms : std::max(worst, ms);
-        }
-        s.probeP99[std::size_t(series)] = m.up() ? worst : kNaN;
+        s.probeP99[std::size_t(series)] = m.up() ? m.worst_probe_p99_ms() : kNaN;
         s.replicationLag[std::size_t(series)] = m.replication_lag_s();
     }
     if (point.proxy_bucket_bounds_s_size() > 0) {
