@@ -149,6 +149,36 @@ private Q_SLOTS:
         QVERIFY(!rig.teleop.holding());
     }
 
+    // One trace per control session: the request and every command under the lease carry it; an
+    // e-stop of a robot not held is an action of its own.
+    void aControlSessionIsOneTrace()
+    {
+        Rig rig;
+        const int before = int(rig.transport.sent.size());
+        rig.hold();
+        rig.teleop.setDriveInput(0.5, 0);
+        rig.teleop.engage(true);
+        rig.teleop.engage(false);
+        const auto sent = sentSince(rig.transport, before);
+        QVERIFY(sent.first().has_acquire_lease());
+        const std::optional<TraceContext> session = TraceContext::parse(sent.first().acquire_lease().traceparent());
+        QVERIFY2(session, sent.first().acquire_lease().traceparent().c_str());
+        const auto commands = commandsSince(rig.transport, before);
+        QVERIFY(commands.size() >= 3);  // stop on taking control, a drive, a stop on letting go
+        for (const auto &command : commands)
+            QCOMPARE(command.traceparent(), session->traceparent().toStdString());
+
+        Rig other;
+        other.teleop.setRobotId(QStringLiteral("nb-0007"));
+        const int mark = int(other.transport.sent.size());
+        other.teleop.emergencyStop();
+        const auto estops = commandsSince(other.transport, mark);
+        QCOMPARE(estops.size(), 1);
+        const std::optional<TraceContext> own = TraceContext::parse(estops.first().traceparent());
+        QVERIFY(own);
+        QVERIFY(own->traceId != session->traceId);
+    }
+
     void grantedLeaseMeansHolding()
     {
         Rig rig;

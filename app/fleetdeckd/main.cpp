@@ -15,6 +15,7 @@
 #include "fleetsimulator.h"
 #include "infraservice.h"
 #include "logformat.h"
+#include "otlpexporter.h"
 #include "logging.h"
 #include "prometheustext.h"
 #include "promqlsource.h"
@@ -299,15 +300,29 @@ int main(int argc, char *argv[])
     QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &teleop,
                      &TeleopService::setCommandPathUp);
 
+    std::unique_ptr<OtlpExporter> traces;
+    if (!cfg->otlpEndpoint.isEmpty()) {
+        OtlpExporter::Settings traceSettings;
+        traceSettings.endpoint = cfg->otlpEndpoint;
+        traceSettings.serviceName = cfg->tracingServiceName;
+        traceSettings.serviceInstanceId = teleop.replicaId();
+        traces = std::make_unique<OtlpExporter>(traceSettings);
+        teleop.router().setSpanSink([exporter = traces.get()](Span span) { exporter->add(std::move(span)); });
+        qCInfo(lcServer).noquote() << "exporting teleop spans to" << cfg->otlpEndpoint.toDisplayString();
+    }
+
     server.addHttpRoute("/healthz", [](const HttpRequest &) { return HttpResponse{200, "text/plain; charset=utf-8", "ok\n", {}}; });
-    server.addHttpRoute("/readyz", [&ingest](const HttpRequest &) {
+    server.addHttpRoute("/readyz", [&ingest, &teleop](const HttpRequest &) {
         if (!ingest.reader().isCaughtUp())
             return HttpResponse{503, "text/plain; charset=utf-8", "rebuilding state from recent telemetry\n", {}};
+        // Until then this replica could show a robot free that another replica's operator drives.
+        if (!teleop.isLeaseLogRead())
+            return HttpResponse{503, "text/plain; charset=utf-8", "reading the shared lease log\n", {}};
         if (!ingest.reader().isBrokerReachable())
             return HttpResponse{503, "text/plain; charset=utf-8", "Kafka brokers unreachable: serving last known state\n", {}};
         return HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
     });
-    server.addHttpRoute("/metrics", [&server, &ingest, &authenticator, needToken = cfg->metricsNeedToken](const HttpRequest &request) {
+    server.addHttpRoute("/metrics", [&server, &ingest, &authenticator, &traces, needToken = cfg->metricsNeedToken](const HttpRequest &request) {
         if (needToken) {
             const QByteArray header = request.headers.value("authorization");
             const bool bearer = header.startsWith("Bearer ");
@@ -318,6 +333,8 @@ int main(int argc, char *argv[])
         PrometheusText text;
         server.writeMetrics(&text);
         ingest.writeMetrics(&text);
+        if (traces)
+            traces->writeMetrics(&text);
         return HttpResponse{200, PrometheusText::kContentType, text.text(), {}};
     });
 

@@ -52,13 +52,28 @@ bool KafkaProducer::prepareTopic(const QString &topic, int timeoutMs, QString *e
 bool KafkaProducer::produce(const QString &topic, const QByteArray &key, const QByteArray &payload,
                             QString *error)
 {
+    return produce(topic, key, payload, {}, error);
+}
+
+bool KafkaProducer::produce(const QString &topic, const QByteArray &key, const QByteArray &payload,
+                            const Headers &headers, QString *error)
+{
     const QByteArray topicName = topic.toUtf8();
+    rd_kafka_headers_t *kafkaHeaders = nullptr;
+    if (!headers.isEmpty()) {
+        kafkaHeaders = rd_kafka_headers_new(static_cast<std::size_t>(headers.size()));
+        for (const auto &[name, value] : headers)
+            rd_kafka_header_add(kafkaHeaders, name.constData(), name.size(), value.constData(), value.size());
+    }
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         m_producer.get(), RD_KAFKA_V_TOPIC(topicName.constData()),
         RD_KAFKA_V_KEY(key.constData(), static_cast<std::size_t>(key.size())),
         RD_KAFKA_V_VALUE(const_cast<char *>(payload.constData()), static_cast<std::size_t>(payload.size())),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        RD_KAFKA_V_HEADERS(kafkaHeaders), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        // The message owns its headers only once it is queued.
+        if (kafkaHeaders)
+            rd_kafka_headers_destroy(kafkaHeaders);
         if (error)
             *error = QString::fromUtf8(rd_kafka_err2str(err));
         m_failed.fetch_add(1, std::memory_order_relaxed);

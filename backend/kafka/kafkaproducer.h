@@ -3,7 +3,9 @@
 #include "kafkahandles.h"
 #include "kafkasettings.h"
 
+#include <QList>
 #include <QObject>
+#include <QPair>
 #include <QTimer>
 
 #include <atomic>
@@ -25,8 +27,12 @@ public:
     // Fetches `topic`'s metadata now, so the first message to it does not wait a metadata round
     // (about a second on a fresh client): for latency-critical topics such as teleop commands.
     [[nodiscard]] bool prepareTopic(const QString &topic, int timeoutMs, QString *error);
+    using Headers = QList<QPair<QByteArray, QByteArray>>;
     [[nodiscard]] bool produce(const QString &topic, const QByteArray &key, const QByteArray &payload,
                                QString *error = nullptr);
+    // With record headers (e.g. `traceparent`, which OpenTelemetry's Kafka instrumentations read).
+    [[nodiscard]] bool produce(const QString &topic, const QByteArray &key, const QByteArray &payload,
+                               const Headers &headers, QString *error = nullptr);
     // Waits up to `timeoutMs` for queued messages to be delivered; false if some were not.
     bool flush(int timeoutMs);
 

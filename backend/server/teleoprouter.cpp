@@ -4,6 +4,7 @@
 #include "logging.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -43,6 +44,29 @@ teleop::CommandGate::Kind toKind(fleet::v1::TeleopCommand::Kind kind, bool *know
     }
     *known = false;
     return teleop::CommandGate::Kind::Stop;
+}
+
+const char *commandKindName(fleet::v1::TeleopCommand::Kind kind)
+{
+    switch (kind) {
+    case fleet::v1::TeleopCommand::KIND_DRIVE: return "drive";
+    case fleet::v1::TeleopCommand::KIND_STOP: return "stop";
+    case fleet::v1::TeleopCommand::KIND_EMERGENCY_STOP: return "emergency_stop";
+    case fleet::v1::TeleopCommand::KIND_RESUME_AUTONOMY: return "resume_autonomy";
+    default: return "unknown";
+    }
+}
+
+const char *ackResultName(fleet::v1::CommandAck::Result result)
+{
+    switch (result) {
+    case fleet::v1::CommandAck::RESULT_APPLIED: return "applied";
+    case fleet::v1::CommandAck::RESULT_REJECTED_LATE: return "rejected_late";
+    case fleet::v1::CommandAck::RESULT_REJECTED_SEQUENCE: return "rejected_sequence";
+    case fleet::v1::CommandAck::RESULT_REJECTED_LEASE: return "rejected_lease";
+    case fleet::v1::CommandAck::RESULT_REJECTED_STATE: return "rejected_state";
+    default: return "unspecified";
+    }
 }
 
 fleet::v1::ServerMessage leaseResult(bool granted, const QString &robotId, const QString &reason)
@@ -97,7 +121,7 @@ fleet::v1::TeleopEvent teleopEvent(fleet::v1::TeleopEvent::Kind kind, const QStr
 }
 }  // namespace
 
-void TeleopRouter::audit(fleet::v1::TeleopEvent event)
+void TeleopRouter::audit(fleet::v1::TeleopEvent event, const QByteArray &traceId)
 {
     event.set_time_unix_ms(m_clock->nowUnixMs());
     QJsonObject record;
@@ -113,6 +137,8 @@ void TeleopRouter::audit(fleet::v1::TeleopEvent event)
         record.insert(QStringLiteral("commands"), double(event.commands()));
         record.insert(QStringLiteral("max_linear_mps"), double(event.max_linear_mps()));
     }
+    if (!traceId.isEmpty())
+        record.insert(QStringLiteral("trace_id"), QString::fromLatin1(traceId));
     const QByteArray json = QJsonDocument(record).toJson(QJsonDocument::Compact);
     qCInfo(lcTeleop).noquote() << "audit" << json;
     if (m_audit)
@@ -138,6 +164,9 @@ fleet::v1::ServerMessage TeleopRouter::recentHistory() const
 void TeleopRouter::acquire(const Console &console, const fleet::v1::AcquireLease &request)
 {
     const QString robotId = codec::toQString(request.robot_id());
+    // One entry per console (its latest request): bounded by the number of consoles.
+    m_requestedTrace.insert(console.sessionId,
+                            {robotId, TraceContext::parse(request.traceparent()).value_or(TraceContext::newTrace())});
     if (!m_gate->isCommandPathUp()) {
         m_outbox.sendTo(console.sessionId, leaseResult(false, robotId, tr("The command path to the robots is down; try again when it is back.")));
         return;
@@ -172,6 +201,12 @@ void TeleopRouter::granted(const Console &console, const teleop::Lease &lease, b
     const bool renewed = m_sessionByLease.contains(lease.id);
     m_sessionByLease.insert(lease.id, console.sessionId);
     m_operatorByLease.insert(lease.id, console.operatorName);
+    // A grant is a rare event: the moment to forget traces of leases that ended by any path.
+    for (auto it = m_traceByLease.begin(); it != m_traceByLease.end();)
+        it = m_sessionByLease.contains(it.key()) ? std::next(it) : m_traceByLease.erase(it);
+    const auto requested = m_requestedTrace.constFind(console.sessionId);
+    if (requested != m_requestedTrace.cend() && requested->first == lease.robotId)
+        m_traceByLease.insert(lease.id, requested->second);
 
     fleet::v1::ServerMessage reply = leaseResult(true, lease.robotId, {});
     auto *out = reply.mutable_lease_result()->mutable_lease();
@@ -186,7 +221,7 @@ void TeleopRouter::granted(const Console &console, const teleop::Lease &lease, b
                                                    lease.robotId, console.operatorName);
         if (takeover)
             event.set_detail(reason);
-        audit(std::move(event));
+        audit(std::move(event), m_traceByLease.value(lease.id).traceId);
         if (!m_log)  // with a lease log, the table changed when the claim was applied, and was sent then
             broadcastLeaseTable();
     }
@@ -426,6 +461,7 @@ void TeleopRouter::endLease(const teleop::Lease &lease, const QString &why)
     }
     const quint64 holder = m_sessionByLease.take(lease.id);
     const QString operatorName = m_operatorByLease.take(lease.id);
+    const TraceContext trace = m_traceByLease.take(lease.id);
     if (holder)
         m_outbox.sendTo(holder, leaseResult(false, lease.robotId, why));
     fleet::v1::TeleopEvent event = teleopEvent(fleet::v1::TeleopEvent::KIND_LEASE_ENDED, lease.robotId,
@@ -434,7 +470,7 @@ void TeleopRouter::endLease(const teleop::Lease &lease, const QString &why)
     event.set_duration_ms(m_clock->nowUnixMs() - lease.startedUnixMs);
     event.set_commands(static_cast<std::uint32_t>(lease.commandsAccepted));
     event.set_max_linear_mps(static_cast<float>(lease.maxLinearMps));
-    audit(std::move(event));
+    audit(std::move(event), trace.traceId);
     if (!m_log)  // with a lease log, consoles see the end when the log has it
         broadcastLeaseTable();
 }
@@ -442,13 +478,41 @@ void TeleopRouter::endLease(const teleop::Lease &lease, const QString &why)
 void TeleopRouter::sendStop(const teleop::Lease &ended)
 {
     // A robot on a street must not keep moving on the last drive command of a lease that ended.
-    if (!m_commands(m_gate->stopAfter(ended)))
+    fleet::v1::Command stop = m_gate->stopAfter(ended);
+    const auto trace = m_traceByLease.constFind(ended.id);
+    if (trace != m_traceByLease.cend())
+        stop.set_traceparent(trace->child().traceparent().toStdString());
+    if (!m_commands(stop))
         qCWarning(lcTeleop).noquote() << "could not queue the stop for" << ended.robotId
                                       << "; its own deadman will stop it";
 }
 
 void TeleopRouter::command(const Console &console, const fleet::v1::TeleopCommand &request)
 {
+    QElapsedTimer elapsed;
+    elapsed.start();
+    const std::int64_t receivedUnixMs = m_clock->nowUnixMs();
+    // A missing or malformed traceparent starts a trace of our own (W3C), it does not fail the command.
+    const std::optional<TraceContext> parent = TraceContext::parse(request.traceparent());
+    Span span;
+    span.name = QStringLiteral("teleop.command");
+    span.kind = Span::Kind::Server;
+    span.context = parent ? parent->child() : TraceContext::newTrace();
+    span.parentSpanId = parent ? parent->spanId : QByteArray();
+    span.startUnixNs = receivedUnixMs * 1'000'000;
+    span.attributes = {{QStringLiteral("fleetdeck.robot_id"), codec::toQString(request.robot_id())},
+                       {QStringLiteral("fleetdeck.operator"), console.operatorName},
+                       {QStringLiteral("fleetdeck.command.kind"), QLatin1String(commandKindName(request.kind()))},
+                       {QStringLiteral("fleetdeck.command.sequence"), qint64(request.sequence())}};
+    const TraceContext publish = span.context.child();
+    const auto finish = [&](bool accepted, const QString &reason) {
+        span.endUnixNs = span.startUnixNs + elapsed.nsecsElapsed();
+        span.attributes.append({QStringLiteral("fleetdeck.command.accepted"), accepted});
+        span.failed = !accepted;
+        span.statusMessage = accepted ? QString() : reason;
+        exportSpan(std::move(span));
+    };
+
     teleop::CommandGate::Request gateRequest;
     bool known = false;
     gateRequest.kind = toKind(request.kind(), &known);
@@ -460,6 +524,7 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
     gateRequest.sentUnixMs = request.sent_unix_ms();
     gateRequest.linearMps = request.linear_mps();
     gateRequest.angularDps = request.angular_dps();
+    gateRequest.traceparent = QString::fromLatin1(publish.traceparent());
 
     fleet::v1::ServerMessage reply;
     auto *result = reply.mutable_teleop_result();
@@ -468,6 +533,7 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
     if (!known) {
         result->set_reason(codec::toStd(tr("unknown command kind %1").arg(int(request.kind()))));
         m_outbox.sendTo(console.sessionId, reply);
+        finish(false, codec::toQString(result->reason()));
         return;
     }
 
@@ -481,6 +547,7 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
                                                 ? teleop::LeaseTable::describeHolder(*holder)
                                                 : tr("no lease on %1 held through this backend").arg(gateRequest.robotId)));
             m_outbox.sendTo(console.sessionId, reply);
+            finish(false, codec::toQString(result->reason()));
             return;
         }
     }
@@ -495,19 +562,22 @@ void TeleopRouter::command(const Console &console, const fleet::v1::TeleopComman
     result->set_limited(accepted && decision.limited);
     result->set_reason(codec::toStd(reason));
     m_outbox.sendTo(console.sessionId, reply);
+    const QByteArray traceId = span.context.traceId;
+    const QByteArray commandSpanId = span.context.spanId;
+    finish(accepted, reason);
     if (!accepted)
         return;
 
     if (m_sent.size() >= kMaxAwaitingAck)
         m_sent.clear();  // acks that never came; round trips of the lost ones are not measured
     m_sent.insert(sentKey(gateRequest.robotId, request.sequence()),
-                  {console.sessionId, gateRequest.leaseId, m_clock->nowUnixMs()});
+                  {console.sessionId, gateRequest.leaseId, m_clock->nowUnixMs(), publish, commandSpanId, gateRequest.robotId});
     if (gateRequest.kind == teleop::CommandGate::Kind::EmergencyStop) {
-        audit(teleopEvent(fleet::v1::TeleopEvent::KIND_EMERGENCY_STOP, gateRequest.robotId, console.operatorName));
+        audit(teleopEvent(fleet::v1::TeleopEvent::KIND_EMERGENCY_STOP, gateRequest.robotId, console.operatorName), traceId);
         return;
     }
     if (gateRequest.kind == teleop::CommandGate::Kind::ResumeAutonomy)
-        audit(teleopEvent(fleet::v1::TeleopEvent::KIND_RESUME_AUTONOMY, gateRequest.robotId, console.operatorName));
+        audit(teleopEvent(fleet::v1::TeleopEvent::KIND_RESUME_AUTONOMY, gateRequest.robotId, console.operatorName), traceId);
     const teleop::LeaseManager::Result renewed = m_leases->renew(gateRequest.leaseId, console.operatorName);  // driving keeps the lease
     if (renewed.ok)
         renewShared(renewed.lease, false);
@@ -532,7 +602,40 @@ void TeleopRouter::acknowledged(const fleet::v1::CommandAck &ack)
     out->set_result(ack.result());
     out->set_reason(ack.reason());
     m_outbox.sendTo(sent->sessionId, relay);
+    endPublishSpan(*sent, &ack);
     m_sent.erase(sent);
+}
+
+void TeleopRouter::exportSpan(Span span) const
+{
+    if (m_spans)
+        m_spans(std::move(span));
+}
+
+void TeleopRouter::endPublishSpan(const Sent &sent, const fleet::v1::CommandAck *ack) const
+{
+    if (!m_spans || !sent.publish.isValid())
+        return;
+    Span span;
+    span.name = QStringLiteral("fleet.commands publish");
+    span.kind = Span::Kind::Producer;
+    span.context = sent.publish;
+    span.parentSpanId = sent.publishParentSpanId;
+    span.startUnixNs = sent.issuedUnixMs * 1'000'000;
+    span.endUnixNs = m_clock->nowUnixMs() * 1'000'000;
+    span.attributes = {{QStringLiteral("messaging.system"), QStringLiteral("kafka")},
+                       {QStringLiteral("messaging.operation"), QStringLiteral("publish")},
+                       {QStringLiteral("fleetdeck.robot_id"), sent.robotId}};
+    if (ack) {
+        span.attributes.append({QStringLiteral("fleetdeck.ack.result"), QLatin1String(ackResultName(ack->result()))});
+        span.attributes.append({QStringLiteral("fleetdeck.round_trip_ms"), qint64(m_clock->nowUnixMs() - sent.issuedUnixMs)});
+        span.failed = ack->result() != fleet::v1::CommandAck::RESULT_APPLIED;
+        span.statusMessage = span.failed ? codec::toQString(ack->reason()) : QString();
+    } else {
+        span.failed = true;
+        span.statusMessage = tr("no acknowledgement from the robot within %1 s").arg(kAckWaitMs / 1000);
+    }
+    m_spans(std::move(span));
 }
 
 double TeleopRouter::roundTripP99Ms(std::int64_t windowMs) const
@@ -568,6 +671,7 @@ void TeleopRouter::consoleGone(quint64 sessionId)
         if (claim.console.sessionId == sessionId)
             claim.abandoned = true;
     }
+    m_requestedTrace.remove(sessionId);
 }
 
 void TeleopRouter::endAllLeases(const QString &why)
@@ -587,8 +691,10 @@ void TeleopRouter::expireLeases()
         expireShared();
     const std::int64_t now = m_clock->nowUnixMs();
     for (auto it = m_sent.begin(); it != m_sent.end();) {
-        if (now - it->issuedUnixMs > kAckWaitMs)
+        if (now - it->issuedUnixMs > kAckWaitMs) {
+            endPublishSpan(*it, nullptr);
             it = m_sent.erase(it);
+        }
         else
             ++it;
     }

@@ -4,6 +4,7 @@
 #include "commandgate.h"
 #include "leasemanager.h"
 #include "leasetable.h"
+#include "tracecontext.h"
 
 #include "fleet/v1/console.pb.h"
 
@@ -61,6 +62,10 @@ public:
                  CommandSink commands, AuditSink audit, QObject *parent = nullptr);
 
     void setLeaseLog(LeaseLog log);
+    // Finished spans of teleop commands go here (an OTLP exporter); none when unset. Every command
+    // is traced under the traceparent its console sent (a new trace when it sent none or a bad one),
+    // and the command produced for the robot carries the context of its publish span.
+    void setSpanSink(SpanSink sink) { m_spans = std::move(sink); }
     // A record read back from the lease log, in log order, this replica's own included.
     void applyLeaseRecord(const teleop::LeaseRecord &record);
     // While the lease log cannot be reached, taking control is refused at once, never queued.
@@ -98,6 +103,10 @@ private:
         quint64 sessionId = 0;
         QString leaseId;
         std::int64_t issuedUnixMs = 0;
+        // The publish span (queued for Kafka → the robot's ack read back), ended by the ack.
+        TraceContext publish;
+        QByteArray publishParentSpanId;
+        QString robotId;
     };
 
     // A claim produced to the lease log and not yet read back.
@@ -121,7 +130,11 @@ private:
     void sendStop(const teleop::Lease &ended);
     void broadcastLeaseTable();
     // One audit event: to the log and the audit sink as JSON, to every console as a TeleopEvent.
-    void audit(fleet::v1::TeleopEvent event);
+    // `traceId` (of the console's control session or command) lets the record be joined to the trace.
+    void audit(fleet::v1::TeleopEvent event, const QByteArray &traceId = {});
+    void exportSpan(Span span) const;
+    // The publish span of a command whose ack came back (`ack`) or never did (null).
+    void endPublishSpan(const Sent &sent, const fleet::v1::CommandAck *ack) const;
     [[nodiscard]] static QString sentKey(const QString &robotId, std::uint64_t sequence);
 
     teleop::LeaseManager *m_leases;
@@ -135,6 +148,12 @@ private:
     QHash<QString, Sent> m_sent;                // robot id + sequence -> who sent it, for acks
     std::deque<fleet::v1::TeleopEvent> m_history;  // the last kHistoryLength audit events
     std::deque<std::pair<std::int64_t, std::int64_t>> m_roundTrips;  // (ack time, round trip ms), last minute
+
+    SpanSink m_spans;
+    // The trace of each console's latest lease request (robot id, context) until it is granted, and of
+    // each live lease: lease events and the backend's own stop join the operator's session.
+    QHash<quint64, QPair<QString, TraceContext>> m_requestedTrace;
+    QHash<QString, TraceContext> m_traceByLease;
 
     std::optional<LeaseLog> m_log;
     bool m_leaseLogUp = true;

@@ -78,6 +78,11 @@ const std::vector<Binding> &bindings()
         Key prometheus = key(Type::Url, "infra.prometheus_url", "prometheus", "URL", QUrl(),
                              "Prometheus server to ask (PromQL over its HTTP API) for database and proxy metrics instead of scraping them.");
         prometheus.schemes = QStringList{QStringLiteral("http"), QStringLiteral("https")};
+        Key otlp = key(Type::Url, "tracing.otlp_endpoint", "otlp-endpoint", "URL", QUrl(),
+                       "OpenTelemetry collector's OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318/v1/traces): "
+                       "spans of teleop commands, joined to the trace each console's traceparent starts. Empty: no export "
+                       "(trace ids still go in the audit records).");
+        otlp.schemes = QStringList{QStringLiteral("http"), QStringLiteral("https")};
 
         Key authMode = stringKey(Type::Enum, "auth.mode", "auth-mode", "MODE", "auto",
                                  "Who may use a console: tokens (every console presents a token of auth.tokens_file or auth.tokens; "
@@ -140,6 +145,10 @@ const std::vector<Binding> &bindings()
                  &DaemonConfig::fromEnd),
             bind(properties, &DaemonConfig::kafkaProperties),
             bind(logFormat, &DaemonConfig::logFormat),
+            bind(otlp, &DaemonConfig::otlpEndpoint),
+            bind(stringKey(Type::String, "tracing.service_name", "service-name", "NAME", "fleetdeckd",
+                           "service.name of the exported spans (each replica adds its own service.instance.id)."),
+                 &DaemonConfig::tracingServiceName),
             bind(listKey("teleop.admins", "admins", "NAMES",
                          "With auth.mode = open: operators who may take over another operator's lease, by the name their "
                          "console states. With tokens, the admin role does this."),

@@ -39,6 +39,9 @@ struct DaemonConfig {
     QMap<QString, QString> kafkaProperties;
     // [log]
     QString logFormat;
+    // [tracing]
+    QUrl otlpEndpoint;  // http(s) when not empty
+    QString tracingServiceName;
     // [teleop]
     QStringList admins;
     // [infra]

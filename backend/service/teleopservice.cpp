@@ -48,8 +48,11 @@ TeleopService::TeleopService(FleetServer *server, const Clock *clock, QObject *p
           {[server](quint64 session, const fleet::v1::ServerMessage &m) { server->sendToConsole(session, m); },
            [server](const fleet::v1::ServerMessage &m) { server->broadcastToConsoles(m); }},
           [this](const fleet::v1::Command &command) {
+              kafka::KafkaProducer::Headers headers;
+              if (!command.traceparent().empty())
+                  headers.append({QByteArrayLiteral("traceparent"), QByteArray::fromStdString(command.traceparent())});
               return m_producer.produce(m_settings.topics.commands, QByteArray::fromStdString(command.robot_id()),
-                                        codec::serialize(command));
+                                        codec::serialize(command), headers);
           },
           [this](const QByteArray &json) { (void)m_producer.produce(m_settings.topics.audit, QByteArray(), json); }),
       m_leaseReader(this),

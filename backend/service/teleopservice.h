@@ -36,6 +36,8 @@ public:
     // This replica's name in the lease log: the host and a random suffix, new at every start.
     [[nodiscard]] const QString &replicaId() const { return m_replicaId; }
     void setCommandPathUp(bool up) { m_router.setCommandPathUp(up); }
+    // The lease log has been read up to where it stood at start: this replica knows every live lease.
+    [[nodiscard]] bool isLeaseLogRead() const { return m_leaseReader.isCaughtUp(); }
 
 private:
     kafka::KafkaSettings m_settings;

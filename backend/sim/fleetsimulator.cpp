@@ -910,6 +910,7 @@ fleet::v1::CommandAck FleetSimulator::applyCommand(const fleet::v1::Command &com
     ack.set_sequence(command.sequence());
     ack.set_lease_id(command.lease_id());
     ack.set_command_issued_unix_ms(command.issued_unix_ms());
+    ack.set_traceparent(command.traceparent());
     ack.set_time_unix_ms(nowUnixMs);
     const auto reject = [&ack](CommandAck::Result result, const char *reason) {
         ack.set_result(result);

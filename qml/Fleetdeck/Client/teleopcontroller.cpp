@@ -148,6 +148,9 @@ bool TeleopController::sendAcquire(const QString &robotId, bool takeover, const 
     acquire->set_robot_id(codec::toStd(robotId));
     acquire->set_takeover(takeover);
     acquire->set_reason(codec::toStd(reason));
+    // One trace per control session: the grant, every drive and the release are followed as one.
+    m_sessionTrace = TraceContext::newTrace();
+    acquire->set_traceparent(m_sessionTrace.traceparent().toStdString());
     return m_client->sendClientMessage(message);
 }
 
@@ -269,6 +272,8 @@ bool TeleopController::sendCommand(int kind, const QString &robotId, double line
     command->set_sent_unix_ms(now);
     command->set_linear_mps(static_cast<float>(linearMps));
     command->set_angular_dps(static_cast<float>(angularDps));
+    // An e-stop of a robot this console does not drive is an action of its own: a trace of its own.
+    command->set_traceparent((leased ? m_sessionTrace : TraceContext::newTrace()).traceparent().toStdString());
     if (!m_client->sendClientMessage(message))
         return false;
     // A sequence is used up once sent, so that the next one is newer whatever happened to this one.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "clock.h"
+#include "tracecontext.h"
 
 #include <QList>
 #include <QObject>
@@ -147,6 +148,7 @@ private:
     const Clock *m_clock;
     QString m_robotId;
     HeldLease m_held;
+    TraceContext m_sessionTrace;  // W3C trace context of the control session being asked for or held
     QString m_releasedRobotId;  // until the backend confirms the release
     std::uint64_t m_unleasedSequence = 0;  // e-stops of robots this console holds no lease on
     bool m_driving = false;
