@@ -23,6 +23,7 @@
 #include "shutdownsignals.h"
 #include "simulateddatabase.h"
 #include "simulatorrunner.h"
+#include "staticfiles.h"
 #include "streetgraph.h"
 #include "telemetryingest.h"
 #include "teleopservice.h"
@@ -30,6 +31,7 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcessEnvironment>
 #include <QSslCertificate>
 #include <QSslConfiguration>
@@ -337,6 +339,21 @@ int main(int argc, char *argv[])
             traces->writeMetrics(&text);
         return HttpResponse{200, PrometheusText::kContentType, text.text(), {}};
     });
+
+    // The browser console, on the same port as its WebSocket: http://host:port/ is all a user opens.
+    QString webRoot = cfg->webRoot;
+    if (webRoot.isEmpty()) {
+        const QString installed = QCoreApplication::applicationDirPath() + QStringLiteral("/../share/fleetdeck/web");
+        if (QFileInfo::exists(installed + QStringLiteral("/fleetdeck.html")))
+            webRoot = installed;
+    }
+    StaticFiles webConsole(webRoot);
+    webConsole.warmUp();
+    server.setHttpFallbackRoute([&webConsole](const HttpRequest &request) { return webConsole.serve(request); });
+    if (webConsole.hasRoot())
+        qCInfo(lcServer).noquote() << "browser console: serving" << webConsole.root() << "at /";
+    else
+        qCInfo(lcServer) << "browser console: none (server.web_root); / says how to build it";
 
     std::optional<sim::StreetGraph> graph;
     std::unique_ptr<sim::FleetSimulator> simulator;

@@ -96,8 +96,10 @@ public:
     // Why a message breaks the protocol (a field out of range, too long, not UTF-8, an unknown enum
     // value), or empty: the checks every frame passes before it is acted on.
     [[nodiscard]] static QString invalidField(const fleet::v1::ClientMessage &message);
-    // Serves GET `path` on the same port (operations endpoints, later the browser console's files).
+    // Serves GET `path` on the same port (operations endpoints).
     void addHttpRoute(const QByteArray &path, HttpFrontend::Route route);
+    // Serves GET of every other path (the browser console's files, StaticFiles::serve).
+    void setHttpFallbackRoute(HttpFrontend::Route route) { m_http.setFallbackRoute(std::move(route)); }
     // Starts the periodic tick; tests may instead call tick() by hand with an injected clock.
     void startTicking();
 

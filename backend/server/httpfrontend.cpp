@@ -13,6 +13,7 @@ QByteArray httpReasonPhrase(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 404: return "Not Found";
@@ -119,27 +120,37 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
         return;
     }
     const auto route = m_routes.constFind(request.path);
-    if (route == m_routes.cend()) {
+    if (route != m_routes.cend())
+        respond(socket, (*route)(request), head_);
+    else if (m_fallback)
+        respond(socket, m_fallback(request), head_);
+    else
         respond(socket, {404, "text/plain; charset=utf-8", "not found\n", {}});
-        return;
-    }
-    respond(socket, (*route)(request), head_);
 }
 
 void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, bool headOnly)
 {
-    QByteArray out = "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + httpReasonPhrase(response.status)
-        + "\r\nContent-Type: " + response.contentType + "\r\nContent-Length: "
-        + QByteArray::number(response.body.size()) + "\r\nConnection: close\r\nCache-Control: no-store\r\n";
-    for (const auto &header : response.headers)
-        out += header.first + ": " + header.second + "\r\n";
-    out += "\r\n";
-    if (!headOnly)
-        out += response.body;
+    QByteArray head = "HTTP/1.1 " + QByteArray::number(response.status) + ' ' + httpReasonPhrase(response.status) + "\r\n";
+    // A 304 describes the representation the client already has: no body, no length of its own.
+    if (response.status != 304)
+        head += "Content-Type: " + response.contentType + "\r\nContent-Length: " + QByteArray::number(response.body.size()) + "\r\n";
+    head += "Connection: close\r\n";
+    bool cacheControl = false;
+    for (const auto &header : response.headers) {
+        head += header.first + ": " + header.second + "\r\n";
+        cacheControl = cacheControl || header.first.compare("Cache-Control", Qt::CaseInsensitive) == 0;
+    }
+    if (!cacheControl)
+        head += "Cache-Control: no-store\r\n";
+    head += "\r\n";
     delete socket->findChild<QTimer *>(QStringLiteral("httpDeadline"));
     socket->disconnect();
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
-    socket->write(out);
+    socket->write(head);
+    // Queued in the socket's buffer (one copy) and sent as the peer reads: a 20 MiB .wasm does not
+    // hold up the event loop.
+    if (!headOnly && response.status != 304)
+        socket->write(response.body);
     socket->disconnectFromHost();
 }
 

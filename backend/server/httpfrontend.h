@@ -25,7 +25,7 @@ struct HttpResponse {
     int status = 200;
     QByteArray contentType = "text/plain; charset=utf-8";
     QByteArray body;
-    QList<QPair<QByteArray, QByteArray>> headers;
+    QList<QPair<QByteArray, QByteArray>> headers;  // Cache-Control among them replaces the default no-store
 };
 
 // One port for everything a console and an operator's tools need: WebSocket upgrades are handed to
@@ -60,6 +60,8 @@ public:
     // Receives sockets whose request asks for a WebSocket upgrade; takes ownership.
     void setUpgradeHandler(UpgradeHandler handler) { m_upgradeHandler = std::move(handler); }
     void addRoute(const QByteArray &path, Route route) { m_routes.insert(path, std::move(route)); }
+    // GET and HEAD of any path no route claims (the browser console's files); unset: 404.
+    void setFallbackRoute(Route route) { m_fallback = std::move(route); }
 
     [[nodiscard]] quint64 requestCount() const { return m_requests; }
 
@@ -72,6 +74,7 @@ private:
     bool m_tls = false;
     UpgradeHandler m_upgradeHandler;
     QHash<QByteArray, Route> m_routes;
+    Route m_fallback;
     quint64 m_requests = 0;
 };
 

@@ -193,6 +193,19 @@ std::optional<QVariant> parseValue(const Key &key, const QString &rawText, const
             return QVariant(path);
         return std::nullopt;
     }
+    case Type::Directory: {
+        if (text.isEmpty())
+            return QVariant(text);
+        const QString path = baseDir.isEmpty() ? text : QDir(baseDir).filePath(text);
+        const QFileInfo info(path);
+        if (!info.exists())
+            *problem = QStringLiteral("no such directory (expected %1)").arg(expectation(key));
+        else if (!info.isDir() || !info.isReadable())
+            *problem = QStringLiteral("not a readable directory (expected %1)").arg(expectation(key));
+        else
+            return QVariant(path);
+        return std::nullopt;
+    }
     }
     return expected();
 }
@@ -581,6 +594,8 @@ QString expectation(const Key &key)
         return QStringLiteral("an IP address such as 127.0.0.1, 0.0.0.0 or ::");
     case Type::File:
         return QStringLiteral("the path of a readable file");
+    case Type::Directory:
+        return QStringLiteral("the path of a readable directory");
     }
     return {};
 }
@@ -613,6 +628,7 @@ QString displayValue(const Key &key, const QVariant &value)
     case Type::Enum:
     case Type::Address:
     case Type::File:
+    case Type::Directory:
         break;
     }
     return key.secret && !value.toString().isEmpty() ? kMask : value.toString();

@@ -28,7 +28,7 @@ namespace fleetdeck::config {
 
 // What a key holds, and so its QVariant type in Values: Int int, Bool bool, List QStringList,
 // Map QMap<QString, QString>, Url QUrl, every other QString.
-enum class Type { Int, Bool, String, Enum, List, Map, Url, Address, File };
+enum class Type { Int, Bool, String, Enum, List, Map, Url, Address, File, Directory };
 
 struct Key {
     QString name;  // section.key, e.g. server.port; a Map key may have more dots (kafka.properties)

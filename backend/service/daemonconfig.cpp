@@ -111,6 +111,11 @@ const std::vector<Binding> &bindings()
             bind(stringKey(Type::File, "server.tls_private_key", "tls-private-key", "FILE", "",
                            "PEM private key of server.tls_certificate (unencrypted; readable by the service only)."),
                  &DaemonConfig::tlsPrivateKey),
+            bind(stringKey(Type::Directory, "server.web_root", "web-root", "DIR", "",
+                           "The browser console's files (packaging/wasm/build-console.sh makes them in build/wasm/app), "
+                           "served at / on the same port. Empty: the installed console (../share/fleetdeck/web beside "
+                           "the binary) if there is one."),
+                 &DaemonConfig::webRoot),
             bind(authMode, &DaemonConfig::authMode),
             bind(stringKey(Type::File, "auth.tokens_file", "tokens-file", "FILE", "",
                            "Access tokens, one per line: NAME ROLE SHA256HEX [EXPIRES_ISO8601] (hashes only; fleetdeckd "

@@ -22,6 +22,7 @@ struct DaemonConfig {
     int tickMs = 0;
     QString tlsCertificate;  // PEM files, both or neither: wss:// and https:// only
     QString tlsPrivateKey;
+    QString webRoot;  // a readable directory when not empty
     // [auth]
     QString authMode;  // auto, open or tokens
     QString tokensFile;
