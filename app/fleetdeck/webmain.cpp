@@ -3,6 +3,7 @@
 // would. By default the console connects to the backend that served the page (same origin), e.g.
 //   http://fleet.example:8765/                      -> ws://fleet.example:8765/
 //   …/fleetdeck.html?backend=ws://other:8765&operator=ana&theme=light&select=nb-0042&view=infra
+//   …/?operator=ana&select=nb-0042&take-control    (then W/A/S/D or the arrows drive it)
 // No demo backend (no processes in a browser), no screenshots, no Qt Charts.
 
 #include "alertmodel.h"
@@ -26,6 +27,7 @@
 #include <emscripten/emscripten.h>
 
 #include <cstdio>
+#include <memory>
 
 using namespace fleetdeck;
 
@@ -97,6 +99,18 @@ int main(int argc, char *argv[])
     QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
                      [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
 
+    // &take-control (with select and operator), as the desktop's --take-control: the lease once the robot
+    // is known on a live connection; the keys drive. For demonstrations and the browser test.
+    if (!selected.isEmpty() && !operatorName.isEmpty() && query.hasQueryItem(QStringLiteral("take-control"))) {
+        auto *pending = new QObject(&app);
+        QObject::connect(&client, &FleetClient::updated, pending, [&client, &selection, &teleop, pending] {
+            if (client.state() == FleetClient::ConnectionState::Live && selection.valid()) {
+                teleop.takeControl();
+                delete pending;
+            }
+        });
+    }
+
     QVariantMap startup;
     startup.insert(QStringLiteral("followSelected"), query.hasQueryItem(QStringLiteral("follow")));
     startup.insert(QStringLiteral("view"), view);
@@ -126,8 +140,20 @@ int main(int argc, char *argv[])
         return 2;
     }
     // The page's canvas is the screen; the console fills it and follows its size.
-    if (auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst()))
+    if (auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst())) {
         window->showFullScreen();
+        // One line when a frame with robots on the map has reached the screen: what the browser test
+        // (tests/browser) waits for, and the time a user waited, from navigation (performance.now()).
+        auto firstRobots = std::make_shared<QMetaObject::Connection>();
+        *firstRobots = QObject::connect(window, &QQuickWindow::frameSwapped, window, [window, firstRobots] {
+            const int drawn = window->property("robotsDrawn").toInt();
+            if (drawn <= 0)
+                return;
+            QObject::disconnect(*firstRobots);
+            std::fprintf(stderr, "fleetdeck: first robots drawn: %d robots, %.0f ms after navigation\n", drawn,
+                         emscripten_get_now());
+        });
+    }
 
     std::fprintf(stderr, "fleetdeck: connecting to %s\n", qPrintable(backendUrl.toString()));
     client.setUrl(backendUrl);
