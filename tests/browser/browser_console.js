@@ -39,8 +39,11 @@ if (spawnSync('sh', ['-c', 'command -v chromium'], { stdio: 'ignore' }).status !
 // fleetdeckd on a free port, its stderr kept for the audit lines and for the failure report.
 function startBackend() {
   return new Promise((resolve, reject) => {
+    // The audit lines are read as text, whatever the caller's environment says about logging.
+    const rules = [process.env.QT_LOGGING_RULES, 'fleetdeck.teleop.info=true'].filter(Boolean).join(';');
     const daemon = spawn(args.fleetdeckd, ['--demo', '--robots', '200', '--port', '0', '--web-root', webRoot,
-      '--exit-on-stdin-eof'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      '--log-format', 'text', '--exit-on-stdin-eof'],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, QT_LOGGING_RULES: rules } });
     const backend = { daemon, stderr: '', auditWaiters: [] };
     daemon.stderr.on('data', d => {
       backend.stderr += d;
