@@ -3,6 +3,12 @@
 namespace fleetdeck::kafka {
 namespace {
 
+// A connection that stops answering without being closed (a broker paused or cut off by the network,
+// or librdkafka's mock cluster taking its brokers down) holds its requests until this timeout, and
+// only then reconnects: at librdkafka's 60 s, telemetry resumed a minute after the brokers were
+// back (bench_outage). No request here should take seconds: fetches wait 10 ms, batches are small.
+const QString kSocketTimeoutMs = QStringLiteral("10000");
+
 QMap<QString, QString> withOverrides(QMap<QString, QString> defaults, const KafkaSettings &settings)
 {
     defaults.insert(QStringLiteral("bootstrap.servers"), settings.bootstrapServers);
@@ -34,6 +40,7 @@ QMap<QString, QString> consumerProperties(const KafkaSettings &settings)
             // Small requests must not wait for Nagle's algorithm: teleop commands and acks are tiny.
             {QStringLiteral("socket.nagle.disable"), QStringLiteral("true")},
             {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},
+            {QStringLiteral("socket.timeout.ms"), kSocketTimeoutMs},
         },
         settings);
 }
@@ -47,6 +54,7 @@ QMap<QString, QString> producerProperties(const KafkaSettings &settings)
             {QStringLiteral("queue.buffering.max.messages"), QStringLiteral("1000000")},
             {QStringLiteral("compression.type"), QStringLiteral("lz4")},
             {QStringLiteral("reconnect.backoff.max.ms"), QStringLiteral("2000")},
+            {QStringLiteral("socket.timeout.ms"), kSocketTimeoutMs},
         },
         settings);
 }

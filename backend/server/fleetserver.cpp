@@ -28,6 +28,7 @@ struct FleetServer::Session {
     qint64 lastReceivedMs = 0;
     qint64 lastSentMs = 0;
     qint64 pendingBytes = 0;  // handed to the socket, not yet written to the network
+    qint64 pausedSinceMs = 0;
     QString peer;
     QString clientName;
     quint64 id = 0;
@@ -244,15 +245,14 @@ void FleetServer::closeForBadInput(Session *session, const QString &reason, int 
     closeSession(session, reason, closeCode);
 }
 
-bool FleetServer::withinRate(Session *session, qint64 nowMs) const
+bool FleetServer::withinRate(const Settings &settings, double *bucket, qint64 *refilledMs, qint64 nowMs)
 {
-    const qint64 elapsed = std::max<qint64>(0, nowMs - session->bucketRefilledMs);
-    session->bucketRefilledMs = nowMs;
-    session->bucket = std::min<double>(m_settings.clientMessageBurst,
-                                       session->bucket + double(elapsed) * m_settings.clientMessagesPerSecond / 1000.0);
-    if (session->bucket < 1)
+    const qint64 elapsed = std::max<qint64>(0, nowMs - *refilledMs);
+    *refilledMs = nowMs;
+    *bucket = std::min<double>(settings.clientMessageBurst, *bucket + double(elapsed) * settings.clientMessagesPerSecond / 1000.0);
+    if (*bucket < 1)
         return false;
-    session->bucket -= 1;
+    *bucket -= 1;
     return true;
 }
 
@@ -319,7 +319,7 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
         return;  // what was already on its way when the server closed it is not acted on
     const qint64 now = m_clock->nowUnixMs();
     session->lastReceivedMs = now;
-    if (!withinRate(session, now)) {
+    if (!withinRate(m_settings, &session->bucket, &session->bucketRefilledMs, now)) {
         ++m_stats.clientsClosedForRate;
         closeForBadInput(session, QStringLiteral("too many messages: more than %1 a second").arg(m_settings.clientMessagesPerSecond),
                          QWebSocketProtocol::CloseCodePolicyViolated);
@@ -359,7 +359,7 @@ void FleetServer::onBinaryMessage(Session *session, const QByteArray &bytes)
     case fleet::v1::ClientMessage::kResync:
         // A console that asks again and again while not reading gets its snapshot when it has drained.
         if (session->pendingBytes > m_settings.maxPendingBytes / 4)
-            session->phase = Session::Phase::Paused;
+            pause(session);
         else
             sendSnapshot(session);
         return;
@@ -556,7 +556,7 @@ void FleetServer::handleSubscribe(Session *session, const fleet::v1::ClientMessa
     if (session->phase != Session::Phase::Live)
         return;  // a snapshot is coming anyway
     if (session->pendingBytes > m_settings.maxPendingBytes / 4) {
-        session->phase = Session::Phase::Paused;  // not reading: a snapshot once drained, not a refresh now
+        pause(session);  // not reading: a snapshot once drained, not a refresh now
         return;
     }
 
@@ -629,6 +629,13 @@ void FleetServer::sendSnapshot(Session *session)
     sendTo(session, encodeSnapshot());
     session->phase = Session::Phase::Live;
     ++m_stats.snapshotsSent;
+}
+
+void FleetServer::pause(Session *session)
+{
+    if (session->phase != Session::Phase::Paused)
+        session->pausedSinceMs = m_clock->nowUnixMs();
+    session->phase = Session::Phase::Paused;
 }
 
 void FleetServer::sendTo(Session *session, const QByteArray &bytes)
@@ -710,7 +717,7 @@ void FleetServer::tick()
             if (session->phase == Session::Phase::AwaitingHello || session->closing)
                 continue;
             if (session->phase == Session::Phase::Live && session->pendingBytes > m_settings.maxPendingBytes) {
-                session->phase = Session::Phase::Paused;
+                pause(session.get());
                 qCWarning(lcServer).noquote() << "console" << session->peer << "is not keeping up ("
                                               << session->pendingBytes << "bytes unsent); pausing its deltas";
             }
@@ -772,6 +779,7 @@ void FleetServer::writeMetrics(PrometheusText *out) const
     out->counter("fleetdeck_deltas_dropped_slow_client_total", "Deltas not sent to consoles paused for falling behind.", double(m_stats.deltasSkippedForSlowClients));
     out->counter("fleetdeck_clients_closed_bad_input_total", "Consoles closed for malformed, invalid or too many frames.", double(m_stats.clientsClosedForBadInput));
     out->counter("fleetdeck_clients_closed_rate_total", "Consoles closed for sending too many messages (also counted as bad input).", double(m_stats.clientsClosedForRate));
+    out->counter("fleetdeck_clients_closed_not_reading_total", "Consoles closed for leaving their deltas unread past the pause limit.", double(m_stats.clientsClosedForNotReading));
     out->counter("fleetdeck_clients_unauthenticated_total", "Consoles refused at Hello: no token, an unknown or an expired one.", double(m_stats.clientsRefusedUnauthenticated));
     out->counter("fleetdeck_clients_closed_token_total", "Consoles closed because their token was revoked, expired or changed.", double(m_stats.clientsClosedForToken));
     out->counter("fleetdeck_samples_applied_total", "Telemetry samples applied to the fleet state.", double(m_stats.samplesApplied));
@@ -827,6 +835,18 @@ void FleetServer::checkTimeouts(qint64 nowMs)
         ++m_stats.clientsClosedForToken;
         qCInfo(lcServer).noquote() << "closing console" << session->peer << "of" << session->operatorName << ": token expired";
         closeSession(session, QStringLiteral("token expired"), QWebSocketProtocol::CloseCodePolicyViolated);
+    }
+    std::vector<Session *> notReading;
+    for (const auto &session : m_sessions) {
+        if (!session->closing && session->phase == Session::Phase::Paused && nowMs - session->pausedSinceMs > m_settings.maxPausedMs)
+            notReading.push_back(session.get());
+    }
+    for (Session *session : notReading) {
+        ++m_stats.clientsClosedForNotReading;
+        qCWarning(lcServer).noquote() << "closing console" << session->peer << session->operatorName << ": not reading,"
+                                      << session->pendingBytes << "bytes unsent for" << m_settings.maxPausedMs / 1000 << "s";
+        closeSession(session, QStringLiteral("not reading: the backend stopped sending and closed the connection; reconnect for a snapshot"),
+                     QWebSocketProtocol::CloseCodePolicyViolated);
     }
     std::vector<Session *> expired;
     for (const auto &session : m_sessions) {

@@ -49,6 +49,9 @@ public:
         int peerTimeoutMs = 10'000;        // close a client silent this long (it heartbeats)
         int helloTimeoutMs = 5000;
         qint64 maxPendingBytes = 8 << 20;  // per session, before deltas stop
+        // A console paused this long without draining is closed: it holds up to maxPendingBytes for
+        // as long as it lives, and a reconnect brings it a snapshot anyway.
+        int maxPausedMs = 30'000;
         qint64 maxClientFrameBytes = 64 << 10;
         // Per console, a token bucket: past the burst, more than this many messages a second close it.
         // A console sends about 25 a second while driving.
@@ -74,6 +77,7 @@ public:
         quint64 clientsClosedForRate = 0;
         quint64 clientsRefusedUnauthenticated = 0;
         quint64 clientsClosedForToken = 0;  // revoked, expired or changed while connected
+        quint64 clientsClosedForNotReading = 0;
         quint64 samplesApplied = 0;
         quint64 samplesOutOfOrder = 0;
         quint64 filteredDeltasSent = 0;
@@ -96,6 +100,9 @@ public:
     // Why a message breaks the protocol (a field out of range, too long, not UTF-8, an unknown enum
     // value), or empty: the checks every frame passes before it is acted on.
     [[nodiscard]] static QString invalidField(const fleet::v1::ClientMessage &message);
+    // A console's message rate limit: takes one message from its token bucket (`bucket` messages left
+    // when last refilled at `refilledMs`), false when it is empty.
+    [[nodiscard]] static bool withinRate(const Settings &settings, double *bucket, qint64 *refilledMs, qint64 nowMs);
     // Serves GET `path` on the same port (operations endpoints).
     void addHttpRoute(const QByteArray &path, HttpFrontend::Route route);
     // Serves GET of every other path (the browser console's files, StaticFiles::serve).
@@ -162,13 +169,13 @@ private:
     void closeSession(Session *session, const QString &reason, int closeCode);
     // Closes a console for what it sent, counted and logged at a limited rate.
     void closeForBadInput(Session *session, const QString &reason, int closeCode);
-    // Takes one message from the session's bucket; false when it is empty.
-    [[nodiscard]] bool withinRate(Session *session, qint64 nowMs) const;
     // After a token reload: sessions whose token is gone, expired or changed are closed.
     void recheckTokens();
     void removeSession(QWebSocket *socket);
     void sendTo(Session *session, const QByteArray &bytes);
     void sendSnapshot(Session *session);
+    // No deltas until it drains; closed if it stays paused past maxPausedMs.
+    void pause(Session *session);
     [[nodiscard]] QByteArray encodeStatus() const;
     void checkTimeouts(qint64 nowMs);
     [[nodiscard]] QByteArray encodeSnapshot();
