@@ -1,13 +1,14 @@
-// RobotHistory: the selected robot's recent values for the detail charts, and HistoryFeed, which puts
-// them into a Qt Charts series. Time comes from a ManualClock; nothing here waits for time to pass.
+// RobotHistory: the selected robot's recent values for the detail charts; HistoryFeed, which takes one
+// quantity's points for a chart, and SeriesFill, which puts them into a Qt Charts series. Time comes
+// from a ManualClock; nothing here waits for time to pass.
 
-#include "clock.h"
-#include "codec.h"
 #include "historyfeed.h"
+#include "historyfleet.h"
 #include "ringbuffer.h"
 #include "robothistory.h"
 #include "robotmodel.h"
 #include "robotselection.h"
+#include "seriesfill.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -19,75 +20,6 @@ QT_CHARTS_USE_NAMESPACE
 
 using namespace fleetdeck;
 using Quantity = RobotHistory::Quantity;
-
-namespace {
-
-constexpr std::int64_t kStart = 1'700'000'000'000;
-
-RobotState robot(int i)
-{
-    RobotState r;
-    r.robotId = QStringLiteral("nb-%1").arg(i, 4, 10, QLatin1Char('0'));
-    r.latDeg = 53.55 + i * 1e-4;
-    r.lonDeg = 13.26;
-    r.mode = Mode::Autonomous;
-    r.batteryPct = 80;
-    r.speedMps = 1.0f;
-    r.linkRttMs = 60;
-    r.motorLeftTempC = 30;
-    r.motorRightTempC = 31;
-    r.freshness = Freshness::Live;
-    r.sampleTimeUnixMs = kStart - 500;
-    r.receivedUnixMs = kStart - 400;
-    return r;
-}
-
-// A console's side of a small fleet: a model fed with fleet.v1 frames, a selection, and the history
-// under test on a clock the test moves.
-struct Fleet {
-    explicit Fleet(int robots = 5, int capacity = RobotHistory::kDefaultCapacity)
-    {
-        fleet::v1::Snapshot snapshot;
-        snapshot.set_sequence(1);
-        snapshot.set_server_time_unix_ms(kStart);
-        for (int i = 0; i < robots; ++i) {
-            states.push_back(robot(i));
-            codec::writeRobotState(states.back(), std::uint32_t(i), FieldGroup::All, snapshot.add_robots());
-        }
-        model.applySnapshot(snapshot, clock.nowUnixMs());
-        history = std::make_unique<RobotHistory>(&model, &selection, &clock, capacity);
-    }
-
-    // One telemetry message from robot `i`: its sample time moves, as a real robot's does.
-    bool report(int i, std::uint32_t groups = FieldGroup::Battery | FieldGroup::Freshness)
-    {
-        RobotState &state = states[std::size_t(i)];
-        state.sampleTimeUnixMs = clock.nowUnixMs();
-        state.receivedUnixMs = clock.nowUnixMs();
-        fleet::v1::Delta delta;
-        delta.set_sequence(++sequence);
-        delta.set_server_time_unix_ms(clock.nowUnixMs());
-        codec::writeRobotState(state, std::uint32_t(i), groups, delta.add_robots());
-        return model.applyDelta(delta, clock.nowUnixMs());
-    }
-
-    [[nodiscard]] std::vector<double> values(Quantity quantity) const
-    {
-        std::vector<double> out;
-        for (const auto &sample : history->samples(quantity))
-            out.push_back(sample.value);
-        return out;
-    }
-
-    ManualClock clock{kStart};
-    RobotModel model;
-    RobotSelection selection{&model};
-    std::vector<RobotState> states;
-    std::unique_ptr<RobotHistory> history;
-    quint64 sequence = 1;
-};
-
-}  // namespace
 
 class TestRobotHistory : public QObject
 {
@@ -350,15 +282,17 @@ private Q_SLOTS:
         QCOMPARE(points.back().x(), 0.0);
     }
 
-    // The chart feed hands the series every point in one replace(), and reports their range.
+    // The chart feed reports the points' range; the series gets every point in one replace().
     void feedReplacesTheSeriesPointsAtOnce()
     {
         Fleet fleet;
         QLineSeries series;
         HistoryFeed feed;
-        feed.setSeries(&series);
         feed.setQuantity(int(Quantity::LinkRtt));
         feed.setHistory(fleet.history.get());
+        SeriesFill fill;
+        fill.setFeed(&feed);
+        fill.setSeries(&series);
         QCOMPARE(feed.count(), 0);
         QCOMPARE(series.count(), 0);
 

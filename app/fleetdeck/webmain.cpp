@@ -4,9 +4,10 @@
 //   http://fleet.example:8765/                      -> ws://fleet.example:8765/
 //   …/fleetdeck.html?backend=ws://other:8765&operator=ana&theme=light&select=nb-0042&view=infra
 //   …/?operator=ana&select=nb-0042&take-control    (then W/A/S/D or the arrows drive it)
-// No demo backend (no processes in a browser), no screenshots, no Qt Charts.
+// No demo backend (no processes in a browser), no screenshots; the charts drawn by the scene graph.
 
 #include "alertmodel.h"
+#include "charttypes.h"
 #include "consoletypes.h"
 #include "emscriptenwebsockettransport.h"
 #include "fleetclient.h"
@@ -117,6 +118,7 @@ int main(int argc, char *argv[])
     startup.insert(QStringLiteral("centerOnSelection"), !selected.isEmpty());
 
     registerConsoleTypes();
+    registerChartTypes();
     registerInfraTypes();
     QQmlApplicationEngine engine;
     addConsoleImportPath(&engine);

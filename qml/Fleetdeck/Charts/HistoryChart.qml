@@ -1,10 +1,10 @@
 import QtQuick 2.15
-import QtCharts 2.15
 import Fleetdeck.Charts.Types 1.0
 
 // One small chart of one quantity of a RobotHistory (or two on one axis, such as the left and right
 // motors) over the history's window, under a caption with the latest value. The y axis fits the
-// data within the given limits, with round ends, so small multiples stay comparable.
+// data within the given limits, with round ends, so small multiples stay comparable. The plot itself
+// (HistoryPlot.qml) is Qt Charts on the desktop and a scene-graph item in the browser.
 Item {
     id: root
 
@@ -30,13 +30,11 @@ Item {
         id: feed1
         history: root.history
         quantity: root.quantity
-        series: line1
     }
     HistoryFeed {
         id: feed2
         history: root.history
         quantity: root.secondQuantity
-        series: root.secondQuantity >= 0 ? line2 : null
     }
 
     QtObject {
@@ -91,56 +89,19 @@ Item {
         }
     }
 
-    ChartView {
+    HistoryPlot {
         id: chart
         anchors.top: caption.bottom
         anchors.left: parent.left
         anchors.right: parent.right
         anchors.bottom: parent.bottom
-        antialiasing: true
-        legend.visible: false
-        animationOptions: ChartView.NoAnimation
-        backgroundColor: root.colors.panel
-        plotAreaColor: root.colors.chartPlot
-        backgroundRoundness: 0
-        dropShadowEnabled: false
-        margins { top: 2; bottom: 0; left: 0; right: 2 }
-
-        ValueAxis {
-            id: xAxis
-            min: -root.history.spanMs / 60000
-            max: 0
-            tickCount: 6
-            labelsVisible: false
-            lineVisible: false
-            gridLineColor: root.colors.chartGrid
-        }
-        ValueAxis {
-            id: yAxis
-            min: internal.axisMin
-            max: internal.axisMax
-            tickCount: 3
-            labelFormat: root.step < 1 ? "%.1f" : "%.0f"
-            labelsFont.pixelSize: 10
-            labelsColor: root.colors.textMuted
-            lineVisible: false
-            gridLineColor: root.colors.chartGrid
-        }
-        LineSeries {
-            id: line1
-            axisX: xAxis
-            axisY: yAxis
-            color: root.colors.series1
-            width: 1.5
-        }
-        LineSeries {
-            id: line2
-            axisX: xAxis
-            axisY: yAxis
-            visible: internal.two
-            color: root.colors.series2
-            width: 1.5
-        }
+        colors: root.colors
+        feed: feed1
+        secondFeed: internal.two ? feed2 : null
+        xMin: -root.history.spanMs / 60000
+        yMin: internal.axisMin
+        yMax: internal.axisMax
+        labelDecimals: root.step < 1 ? 1 : 0
     }
 
     Text {

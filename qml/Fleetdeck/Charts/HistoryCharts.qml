@@ -3,9 +3,8 @@ import QtQuick.Layouts 1.15
 import Fleetdeck.Console.Types 1.0
 
 // The selected robot's last minutes as small multiples: battery, speed, link RTT and motor
-// temperatures, on one time axis. This module is the console's only user of Qt Charts; a module
-// with the same URI and this type's properties (history, colors) can replace it where Qt Charts is
-// not available.
+// temperatures, on one time axis. The same file in both builds: only the plots differ (Qt Charts on
+// the desktop, the scene graph in the browser; see CMakeLists.txt).
 ColumnLayout {
     id: root
 

@@ -2,8 +2,9 @@
 
 namespace fleetdeck {
 
-// Registers the chart module's C++ types with QML (import Fleetdeck.Charts.Types 1.0). Qt Charts
-// draws with Graphics View: the application must be a QApplication, not a QGuiApplication.
+// Registers the chart module's C++ types with QML (import Fleetdeck.Charts.Types 1.0): HistoryFeed
+// and HistoryPlotItem everywhere, SeriesFill where Qt Charts is built (the desktop; its console must then
+// be a QApplication, as Qt Charts draws with Graphics View).
 void registerChartTypes();
 
 }  // namespace fleetdeck

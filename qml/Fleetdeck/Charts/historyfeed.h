@@ -3,21 +3,22 @@
 #include "robothistory.h"
 
 #include <QObject>
+#include <QPointF>
 #include <QPointer>
+#include <QVector>
 
 namespace fleetdeck {
 
-// Shows one quantity of a RobotHistory in one Qt Charts series: on every RobotHistory::updated() (a
-// few times a second at most) it hands the series all its points in one replace(), never point by
-// point, and reports the range of what it shows so the chart can scale its axis.
+// One quantity of a RobotHistory, as a chart shows it: on every RobotHistory::updated() (a few times a
+// second at most) it takes the history's points once and reports their range, so the chart can scale
+// its axis. Whatever draws them (a Qt Charts series through SeriesFill on the desktop, HistoryPlotItem
+// in the browser) reads points() then.
 // Thread: main.
 class HistoryFeed : public QObject
 {
     Q_OBJECT
     Q_PROPERTY(fleetdeck::RobotHistory *history READ history WRITE setHistory NOTIFY historyChanged)
-    Q_PROPERTY(int quantity READ quantity WRITE setQuantity NOTIFY quantityChanged)  // RobotHistory::Quantity
-    // The LineSeries (any XYSeries) to fill. A QObject so that this header needs no Qt Charts.
-    Q_PROPERTY(QObject *series READ series WRITE setSeries NOTIFY seriesChanged)
+    Q_PROPERTY(int quantity READ quantity WRITE setQuantity NOTIFY quantityChanged)  // RobotHistory::Quantity, or -1
     Q_PROPERTY(int count READ count NOTIFY refreshed)
     // Of the points shown; 0 when there are none (check count).
     Q_PROPERTY(double minValue READ minValue NOTIFY refreshed)
@@ -31,10 +32,10 @@ public:
     void setHistory(RobotHistory *history);
     [[nodiscard]] int quantity() const { return m_quantity; }
     void setQuantity(int quantity);
-    [[nodiscard]] QObject *series() const { return m_series; }
-    void setSeries(QObject *series);
 
-    [[nodiscard]] int count() const { return m_count; }
+    // x = minutes before the history's last update (≤ 0), y = value; see RobotHistory::points().
+    [[nodiscard]] const QVector<QPointF> &points() const { return m_points; }
+    [[nodiscard]] int count() const { return int(m_points.size()); }
     [[nodiscard]] double minValue() const { return m_min; }
     [[nodiscard]] double maxValue() const { return m_max; }
     [[nodiscard]] double latestValue() const { return m_latest; }
@@ -42,7 +43,6 @@ public:
 Q_SIGNALS:
     void historyChanged();
     void quantityChanged();
-    void seriesChanged();
     void refreshed();
 
 private:
@@ -51,8 +51,7 @@ private:
     QPointer<RobotHistory> m_history;
     QMetaObject::Connection m_historyConnection;
     int m_quantity = 0;
-    QPointer<QObject> m_series;
-    int m_count = 0;
+    QVector<QPointF> m_points;
     double m_min = 0;
     double m_max = 0;
     double m_latest = 0;

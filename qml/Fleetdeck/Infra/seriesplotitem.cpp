@@ -1,13 +1,10 @@
 #include "seriesplotitem.h"
 
 #include "inframodel.h"
-
-#include <QSGGeometryNode>
-#include <QSGVertexColorMaterial>
+#include "plotgeometry.h"
 
 #include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace fleetdeck {
 
@@ -26,47 +23,6 @@ double niceCeil(double value)
             return m * magnitude;
     }
     return 10 * magnitude;
-}
-
-using Vertex = QSGGeometry::ColoredPoint2D;
-
-struct Rgba {
-    uchar r, g, b, a;
-};
-
-Rgba premultiplied(const QColor &c, double alpha = 1.0)
-{
-    const double a = c.alphaF() * alpha;
-    return {uchar(std::lround(c.red() * a)), uchar(std::lround(c.green() * a)), uchar(std::lround(c.blue() * a)),
-            uchar(std::lround(255 * a))};
-}
-
-void quad(std::vector<Vertex> *out, QPointF a, QPointF b, QPointF c, QPointF d, Rgba k)
-{
-    Vertex v[6];
-    v[0].set(float(a.x()), float(a.y()), k.r, k.g, k.b, k.a);
-    v[1].set(float(b.x()), float(b.y()), k.r, k.g, k.b, k.a);
-    v[2].set(float(c.x()), float(c.y()), k.r, k.g, k.b, k.a);
-    v[3] = v[0];
-    v[4] = v[2];
-    v[5].set(float(d.x()), float(d.y()), k.r, k.g, k.b, k.a);
-    out->insert(out->end(), v, v + 6);
-}
-
-// A segment of the given width, as a quad along it.
-void segment(std::vector<Vertex> *out, QPointF p0, QPointF p1, double width, Rgba k)
-{
-    const double dx = p1.x() - p0.x(), dy = p1.y() - p0.y();
-    const double length = std::hypot(dx, dy);
-    if (length <= 0)
-        return;
-    const QPointF n(-dy / length * width / 2, dx / length * width / 2);
-    quad(out, p0 + n, p1 + n, p1 - n, p0 - n, k);
-}
-
-void rect(std::vector<Vertex> *out, const QRectF &r, Rgba k)
-{
-    quad(out, r.topLeft(), r.topRight(), r.bottomRight(), r.bottomLeft(), k);
 }
 
 }  // namespace
@@ -243,41 +199,30 @@ void SeriesPlotItem::FLEETDECK_GEOMETRY_CHANGE(const QRectF &newGeometry, const 
 
 QSGNode *SeriesPlotItem::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *)
 {
-    auto *node = static_cast<QSGGeometryNode *>(oldNode);
-    if (!node) {
-        node = new QSGGeometryNode;
-        auto *geometry = new QSGGeometry(QSGGeometry::defaultAttributes_ColoredPoint2D(), 0);
-        geometry->setDrawingMode(QSGGeometry::DrawTriangles);
-        geometry->setVertexDataPattern(QSGGeometry::StreamPattern);
-        node->setGeometry(geometry);
-        node->setMaterial(new QSGVertexColorMaterial);
-        node->setFlags(QSGNode::OwnsGeometry | QSGNode::OwnsMaterial);
-    }
     const double w = width(), h = height();
     const double span = std::max(1.0, m_endMs - m_startMs);
     const auto toX = [&](double t) { return (t - m_startMs) / span * w; };
     const auto toY = [&](double v) { return h - 1 - v / m_yMax * (h - 2); };
 
-    std::vector<Vertex> vertices;
-    const Rgba grid = premultiplied(m_gridColor);
+    PlotGeometry plot;
     for (const double f : {0.0, 0.5, 1.0})
-        rect(&vertices, QRectF(0, std::round(toY(f * m_yMax)) - (f == 1.0 ? 0 : 1), w, 1), grid);
+        plot.rect(QRectF(0, std::round(toY(f * m_yMax)) - (f == 1.0 ? 0 : 1), w, 1), m_gridColor);
     if (m_endMs > m_startMs) {
         const double step = InfraModel::tickStep(span);
         for (double t = std::ceil(m_startMs / step) * step; t <= m_endMs; t += step)
-            rect(&vertices, QRectF(std::round(toX(t)), 0, 1, h), grid);
+            plot.rect(QRectF(std::round(toX(t)), 0, 1, h), m_gridColor);
     }
     if (m_warning > 0 && m_warning <= m_yMax)
-        rect(&vertices, QRectF(0, toY(m_warning) - 0.75, w, 1.5), premultiplied(m_warningColor, 0.8));
+        plot.rect(QRectF(0, toY(m_warning) - 0.75, w, 1.5), m_warningColor, 0.8);
     if (m_critical > 0 && m_critical <= m_yMax)
-        rect(&vertices, QRectF(0, toY(m_critical) - 0.75, w, 1.5), premultiplied(m_criticalColor, 0.8));
+        plot.rect(QRectF(0, toY(m_critical) - 0.75, w, 1.5), m_criticalColor, 0.8);
 
     if (m_model && !m_model->samples().empty() && m_endMs > m_startMs) {
         const auto &samples = m_model->samples();
         const auto series = static_cast<InfraModel::Series>(m_series);
         const double gapMs = kGapIntervals * (m_model->intervalMs() > 0 ? m_model->intervalMs() : 5000);
         for (int line = 0; line < m_model->lineCount(series); ++line) {
-            const Rgba color = premultiplied(lineColor(line));
+            const QColor color = lineColor(line);
             for (std::size_t k = 0; k < samples.size(); ++k) {
                 const double t = double(samples[k].timeMs);
                 const float v = InfraModel::value(samples[k], series, line);
@@ -292,23 +237,14 @@ QSGNode *SeriesPlotItem::updatePaintNode(QSGNode *oldNode, UpdatePaintNodeData *
                     const auto &next = samples[k + 1];
                     const QPointF q(toX(double(next.timeMs)),
                                     toY(std::min(double(InfraModel::value(next, series, line)), m_yMax)));
-                    segment(&vertices, p, q, m_lineWidth, color);
+                    plot.segment(p, q, m_lineWidth, color);
                 } else if (!joinsPrevious) {
-                    const double r = m_lineWidth + 1;
-                    rect(&vertices, QRectF(p.x() - r, p.y() - r, 2 * r, 2 * r), color);
+                    plot.dot(p, m_lineWidth + 1, color);
                 }
             }
         }
     }
-
-    QSGGeometry *geometry = node->geometry();
-    const bool wasEmpty = geometry->vertexCount() == 0;
-    geometry->allocate(int(vertices.size()));
-    if (!vertices.empty())
-        std::copy(vertices.cbegin(), vertices.cend(), geometry->vertexDataAsColoredPoint2D());
-    node->markDirty(wasEmpty && !vertices.empty() ? QSGNode::DirtyGeometry | QSGNode::DirtyMaterial
-                                                  : QSGNode::DirtyState(QSGNode::DirtyGeometry));
-    return node;
+    return plot.updateNode(oldNode);
 }
 
 }  // namespace fleetdeck
