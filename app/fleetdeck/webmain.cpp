@@ -7,11 +7,13 @@
 // No demo backend (no processes in a browser), no screenshots; the charts drawn by the scene graph.
 
 #include "alertmodel.h"
+#include "browsergamepad.h"
 #include "charttypes.h"
 #include "consoletypes.h"
 #include "emscriptenwebsockettransport.h"
 #include "fleetclient.h"
 #include "fleetsummary.h"
+#include "gamepadinput.h"
 #include "inframodel.h"
 #include "infratypes.h"
 #include "robotfiltermodel.h"
@@ -26,6 +28,7 @@
 #include <QUrlQuery>
 
 #include <emscripten/emscripten.h>
+#include <emscripten/html5.h>
 
 #include <cstdio>
 #include <memory>
@@ -49,6 +52,44 @@ QUrl sameOriginBackend(const QUrl &page)
     url.setPort(page.port());
     url.setPath(QStringLiteral("/"));
     return url;
+}
+
+// Letting go of the controls when the operator's attention leaves the page. The browser tells the page,
+// not Qt 5.15's wasm plugin, when the window loses focus or the tab is hidden: Qt's window stays
+// active, and the release of a key held then goes elsewhere. Stopping here makes the console forget
+// its held keys too (Main.qml: driving stopped = keys let go).
+void stopDrivingWhenThePageIsLeft(TeleopController *teleop)
+{
+    emscripten_set_blur_callback(EMSCRIPTEN_EVENT_TARGET_WINDOW, teleop, false,
+                                 [](int, const EmscriptenFocusEvent *, void *data) -> EM_BOOL {
+                                     static_cast<TeleopController *>(data)->engage(false);
+                                     return false;
+                                 });
+    emscripten_set_visibilitychange_callback(teleop, false,
+                                             [](int, const EmscriptenVisibilityChangeEvent *event, void *data) -> EM_BOOL {
+                                                 if (event->hidden)
+                                                     static_cast<TeleopController *>(data)->engage(false);
+                                                 return false;
+                                             });
+}
+
+// Qt 5.15's wasm plugin passes the browser's key repeats on as fresh presses (it ignores
+// KeyboardEvent.repeat), and a fresh press engages the deadman: after an e-stop or a lost focus, a
+// drive key still held would start driving again by itself. While this console holds a lease (when
+// those keys drive rather than pan the map) their repeats do not reach Qt.
+void dropDriveKeyRepeatsWhileHolding(TeleopController *teleop)
+{
+    EM_ASM({
+        window.addEventListener("keydown", function(e) {
+            if (e.repeat && Module.fleetdeckHoldingLease && /^(Key[WASD]|Arrow(Up|Down|Left|Right))$/.test(e.code)) {
+                e.stopImmediatePropagation();
+                e.preventDefault();
+            }
+        }, true);
+    });
+    QObject::connect(teleop, &TeleopController::stateChanged, teleop, [teleop] {
+        EM_ASM({ Module.fleetdeckHoldingLease = $0 !== 0; }, teleop->holding() ? 1 : 0);
+    });
 }
 
 }  // namespace
@@ -112,6 +153,11 @@ int main(int argc, char *argv[])
         });
     }
 
+    // The Gamepad API, polled at the send rate while this console holds a lease.
+    GamepadInput gamepad(&teleop, readBrowserGamepad);
+    stopDrivingWhenThePageIsLeft(&teleop);
+    dropDriveKeyRepeatsWhileHolding(&teleop);
+
     QVariantMap startup;
     startup.insert(QStringLiteral("followSelected"), query.hasQueryItem(QStringLiteral("follow")));
     startup.insert(QStringLiteral("view"), view);
@@ -134,6 +180,7 @@ int main(int argc, char *argv[])
         {QStringLiteral("teleopLog"), QVariant::fromValue(&teleopLog)},
         {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
         {QStringLiteral("infra"), QVariant::fromValue(&infra)},
+        {QStringLiteral("gamepad"), QVariant::fromValue(&gamepad)},
         {QStringLiteral("startup"), startup},
     });
     engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Main.qml")));

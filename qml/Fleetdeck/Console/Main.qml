@@ -22,6 +22,7 @@ ApplicationWindow {
     required property var teleop      // TeleopController, aimed at the selected robot by the application
     property var teleopLog: null     // TeleopLog of the selected robot: who drove it lately
     property var alerts: null        // AlertModel: the backend's alerts, the same on every console
+    property var gamepad: null       // GamepadInput, where the platform has one (the browser)
     required property var infra       // InfraModel
     // {centerLatitude, centerLongitude, zoom, followSelected, view} from the command line, or {}
     property var startup: ({})
@@ -192,6 +193,7 @@ ApplicationWindow {
                             Layout.fillWidth: true
                             teleop: root.teleop
                             log: root.teleopLog
+                            gamepad: root.gamepad
                             colors: palette_
                         }
                         below: HistoryCharts {
@@ -291,6 +293,10 @@ ApplicationWindow {
     Connections {
         target: root.teleop
         function onStateChanged() { if (!root.teleop.holding) driveKeys.releaseAll() }
+        // Driving stopped by anything else (an e-stop, the browser page hidden or losing focus, a
+        // refusal): the keys held count as let go, so driving resumes only on a fresh press. In the
+        // browser this is also how held keys are forgotten whose release went to another page.
+        function onDrivingChanged() { if (!root.teleop.driving) driveKeys.releaseAll() }
     }
 
     Connections {

@@ -12,8 +12,14 @@ ColumnLayout {
     required property var teleop   // TeleopController
     required property var colors   // Palette
     property var log: null          // TeleopLog aimed at the same robot: its recent teleoperation
+    property var gamepad: null      // GamepadInput where the platform has one (the browser)
 
     spacing: 6
+
+    QtObject {
+        id: internal
+        readonly property bool gamepadConnected: root.gamepad !== null && root.gamepad.connected
+    }
 
     component PanelButton: Button {
         id: button
@@ -190,10 +196,20 @@ ColumnLayout {
             Text {
                 Layout.fillWidth: true
                 text: root.teleop.driving ? qsTr("Driving: let go to stop")
-                                          : qsTr("Hold W/A/S/D or arrows to drive")
+                                          : internal.gamepadConnected ? qsTr("Hold W/A/S/D, the arrows or the gamepad's A to drive; B e-stops")
+                                                                      : qsTr("Hold W/A/S/D or arrows to drive")
                 color: root.teleop.driving ? root.colors.accent : root.colors.textMuted
                 wrapMode: Text.Wrap
                 font.pixelSize: 13
+            }
+            Text {
+                objectName: "gamepadText"
+                Layout.fillWidth: true
+                visible: internal.gamepadConnected
+                text: internal.gamepadConnected ? qsTr("Gamepad: %1").arg(root.gamepad.name) : ""
+                color: root.gamepad !== null && root.gamepad.engaged ? root.colors.accent : root.colors.textMuted
+                elide: Text.ElideRight
+                font.pixelSize: 12
             }
             Text {
                 objectName: "roundTripText"
