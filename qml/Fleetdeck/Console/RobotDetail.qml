@@ -52,7 +52,8 @@ Rectangle {
     Flickable {
         anchors.fill: parent
         anchors.margins: 12
-        contentHeight: content.implicitHeight
+        // The column's settled height (InfraView.qml's tiles say why not implicitHeight).
+        contentHeight: content.height
         clip: true
         boundsBehavior: Flickable.StopAtBounds
 

@@ -146,7 +146,10 @@ Rectangle {
                     anchors.fill: parent
                     anchors.margins: 10
                     clip: true
-                    contentHeight: tileColumn.implicitHeight
+                    // The column's settled height, not implicitHeight: in Qt 5 reading a layout's
+                    // implicitHeight lays it out on the spot (wrapped texts change their height as they
+                    // get their width), which notifies this binding while it runs: a binding loop.
+                    contentHeight: tileColumn.height
                     boundsBehavior: Flickable.StopAtBounds
                     ScrollBar.vertical: ScrollBar { policy: tiles.contentHeight > tiles.height ? ScrollBar.AlwaysOn : ScrollBar.AsNeeded }
 
