@@ -296,8 +296,11 @@ int main(int argc, char *argv[])
         reportUpstream();
     });
 
+    kafka::KafkaSettings teleopKafkaSettings = kafkaSettings;
+    if (embedded)
+        kafka::EmbeddedKafka::tuneLatencyCriticalReader(&teleopKafkaSettings.properties);
     TeleopService teleop(&server, &clock);
-    if (!teleop.start(kafkaSettings, &error))
+    if (!teleop.start(teleopKafkaSettings, &error))
         return fail(error);
     QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &teleop,
                      &TeleopService::setCommandPathUp);
@@ -368,7 +371,7 @@ int main(int argc, char *argv[])
         simConfig.seed = static_cast<std::uint64_t>(cfg->seed);
         simulator = std::make_unique<sim::FleetSimulator>(*graph, simConfig);
         runner = std::make_unique<sim::SimulatorRunner>(simulator.get(), &clock);
-        if (!runner->start(kafkaSettings, 100, kDemoWarmUpMs, &error))
+        if (!runner->start(teleopKafkaSettings, 100, kDemoWarmUpMs, &error))  // its command reader is a robot's
             return fail(error);
         qCInfo(lcSim) << "simulating" << cfg->robots << "robots";
 

@@ -109,7 +109,12 @@ FleetServer::FleetServer(Settings settings, TelemetryMailbox *mailbox, const Clo
     m_tickTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_tickTimer, &QTimer::timeout, this, &FleetServer::tick);
     connect(m_server.get(), &QWebSocketServer::newConnection, this, &FleetServer::onNewConnection);
-    m_http.setUpgradeHandler([this](QTcpSocket *socket) { m_server->handleConnection(socket); });
+    m_http.setUpgradeHandler([this](QTcpSocket *socket) {
+        // Teleop acks and deltas are small frames that must leave at once: without TCP_NODELAY, Nagle
+        // holds each behind the peer's delayed ACK of the previous one (up to 40 ms on Linux).
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        m_server->handleConnection(socket);
+    });
 }
 
 FleetServer::~FleetServer()

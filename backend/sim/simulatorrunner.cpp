@@ -7,7 +7,7 @@
 namespace fleetdeck::sim {
 
 SimulatorRunner::SimulatorRunner(FleetSimulator *simulator, const Clock *clock, QObject *parent)
-    : QObject(parent), m_simulator(simulator), m_clock(clock), m_producer(this), m_commandReader(this)
+    : QObject(parent), m_simulator(simulator), m_clock(clock), m_producer(this), m_ackProducer(this), m_commandReader(this)
 {
     m_stepTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_stepTimer, &QTimer::timeout, this, &SimulatorRunner::step);
@@ -22,8 +22,13 @@ bool SimulatorRunner::start(const kafka::KafkaSettings &settings, int stepInterv
                             QString *error)
 {
     m_settings = settings;
-    // Acks are latency-critical: their topic's metadata is fetched now, not with the first ack.
-    if (!m_producer.start(settings, error) || !m_producer.prepareTopic(settings.topics.commandAcks, 10'000, error))
+    if (!m_producer.start(settings, error))
+        return false;
+    // Acks are latency-critical: their own producer that does not wait for company (telemetry's
+    // batches linger), and their topic's metadata fetched now, not with the first ack.
+    kafka::KafkaSettings ackSettings = settings;
+    ackSettings.properties.insert(QStringLiteral("linger.ms"), QStringLiteral("0"));
+    if (!m_ackProducer.start(ackSettings, error) || !m_ackProducer.prepareTopic(settings.topics.commandAcks, 10'000, error))
         return false;
     const bool reading = m_commandReader.start(
         settings, settings.topics.commands, kafka::KafkaReader::StartAt::End,
@@ -72,7 +77,7 @@ void SimulatorRunner::applyCommand(const fleet::v1::Command &command)
     ++m_commands;
     const fleet::v1::CommandAck ack = m_simulator->applyCommand(command, m_clock->nowUnixMs());
     QString error;
-    if (!m_producer.produce(m_settings.topics.commandAcks, QByteArray::fromStdString(ack.robot_id()),
+    if (!m_ackProducer.produce(m_settings.topics.commandAcks, QByteArray::fromStdString(ack.robot_id()),
                             codec::serialize(ack), &error))
         qCWarning(lcSim).noquote() << "cannot publish command ack:" << error;
 }

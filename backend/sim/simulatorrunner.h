@@ -48,6 +48,7 @@ private:
     const Clock *m_clock;
     kafka::KafkaSettings m_settings;
     kafka::KafkaProducer m_producer;
+    kafka::KafkaProducer m_ackProducer;
     kafka::KafkaReader m_commandReader;
     QTimer m_stepTimer;
     quint64 m_published = 0;
