@@ -8,7 +8,9 @@
 // than a fuzzer can spend per input, so Server below mirrors fleetserver.cpp's onBinaryMessage,
 // handleHello, handleSubscribe, handleTeleop and the session half of tick(), statement for statement
 // (a session closed by the server is gone at once here, where the real one waits for its socket).
-// Keep it in step with fleetserver.cpp.
+// What decides whether a frame is acted on is the server's own code, not a copy: its rate limit
+// (FleetServer::withinRate) and its validation of every field (FleetServer::invalidField).
+// Keep the rest in step with fleetserver.cpp.
 //
 // Besides crashes, leaks and UB it checks what the teleop path promises: a drive command that reaches
 // the command sink is finite and inside the speed limits, and every audit record is valid JSON.
@@ -132,6 +134,9 @@ private:
         bool wholeFleet = true;
         double southDeg = 0, westDeg = 0, northDeg = 0, eastDeg = 0;
         std::vector<std::uint32_t> followedSlots;
+        double bucket = 0;
+        qint64 bucketRefilledMs = 0;
+        qint64 pausedSinceMs = 0;
     };
 
     static teleop::CommandGate::Config gateConfig()
@@ -178,6 +183,8 @@ private:
         session->connected = true;
         session->id = m_nextSessionId++;
         session->connectedMs = session->lastReceivedMs = session->lastSentMs = m_clock.nowUnixMs();
+        session->bucket = m_settings.clientMessageBurst;
+        session->bucketRefilledMs = session->connectedMs;
         session->peer = QStringLiteral("127.0.0.1:%1").arg(40000 + session->id);
     }
 
@@ -200,7 +207,13 @@ private:
     // FleetServer::onBinaryMessage
     void onBinaryMessage(Session *session, const QByteArray &bytes)
     {
-        session->lastReceivedMs = m_clock.nowUnixMs();
+        const qint64 now = m_clock.nowUnixMs();
+        session->lastReceivedMs = now;
+        if (!FleetServer::withinRate(m_settings, &session->bucket, &session->bucketRefilledMs, now)) {
+            ++m_clientsClosedForBadInput;
+            closeSession(session, QStringLiteral("too many messages"), QWebSocketProtocol::CloseCodePolicyViolated);
+            return;
+        }
         fleet::v1::ClientMessage message;
         if (!codec::parse(bytes, &message) || message.kind_case() == fleet::v1::ClientMessage::KIND_NOT_SET) {
             ++m_clientsClosedForBadInput;
@@ -209,6 +222,12 @@ private:
             return;
         }
         resolveLeaseIds(&message);
+        if (const QString why = FleetServer::invalidField(message); !why.isEmpty()) {
+            ++m_clientsClosedForBadInput;
+            closeSession(session, why, QWebSocketProtocol::CloseCodeProtocolError);
+            return;
+        }
+        checkValidated(message);
         if (session->phase == Session::Phase::AwaitingHello) {
             if (message.kind_case() != fleet::v1::ClientMessage::kHello) {
                 closeSession(session, QStringLiteral("the first message must be Hello"),
@@ -226,7 +245,7 @@ private:
             return;
         case fleet::v1::ClientMessage::kResync:
             if (session->pendingBytes > m_settings.maxPendingBytes / 4)
-                session->phase = Session::Phase::Paused;
+                pause(session);
             else
                 sendSnapshot(session);
             return;
@@ -334,24 +353,7 @@ private:
     // FleetServer::handleSubscribe
     void handleSubscribe(Session *session, const fleet::v1::ClientMessage &message)
     {
-        const auto &s = message.subscribe();
-        if (!s.whole_fleet()) {
-            const bool finite = std::isfinite(s.south_deg()) && std::isfinite(s.west_deg())
-                && std::isfinite(s.north_deg()) && std::isfinite(s.east_deg());
-            if (!finite || s.south_deg() > s.north_deg() || s.west_deg() > s.east_deg() || std::abs(s.south_deg()) > 90
-                || std::abs(s.north_deg()) > 90 || std::abs(s.west_deg()) > 180 || std::abs(s.east_deg()) > 180) {
-                ++m_clientsClosedForBadInput;
-                closeSession(session, QStringLiteral("invalid Subscribe: the viewport is not a south-west/north-east box on the globe"),
-                             QWebSocketProtocol::CloseCodeProtocolError);
-                return;
-            }
-        }
-        if (s.followed_slots_size() > kMaxFollowedSlots) {
-            ++m_clientsClosedForBadInput;
-            closeSession(session, QStringLiteral("invalid Subscribe: more than %1 followed robots").arg(kMaxFollowedSlots),
-                         QWebSocketProtocol::CloseCodeProtocolError);
-            return;
-        }
+        const auto &s = message.subscribe();  // checked by FleetServer::invalidField()
         session->wholeFleet = s.whole_fleet();
         session->southDeg = s.south_deg();
         session->westDeg = s.west_deg();
@@ -368,7 +370,7 @@ private:
         if (session->phase != Session::Phase::Live)
             return;
         if (session->pendingBytes > m_settings.maxPendingBytes / 4) {
-            session->phase = Session::Phase::Paused;
+            pause(session);
             return;
         }
         fleet::v1::ServerMessage reply;
@@ -408,6 +410,33 @@ private:
             codec::writeRobotState(m_store.robot(slot), slot, FieldGroup::All, snapshot->add_robots());
         sendTo(session, codec::serialize(message));
         session->phase = Session::Phase::Live;
+    }
+
+    void pause(Session *session)
+    {
+        if (session->phase != Session::Phase::Paused)
+            session->pausedSinceMs = m_clock.nowUnixMs();
+        session->phase = Session::Phase::Paused;
+    }
+
+    // What FleetServer::invalidField() lets through must be safe for what comes after it: a viewport
+    // on the globe, few followed robots, finite speeds within plausibility, short ids.
+    static void checkValidated(const fleet::v1::ClientMessage &message)
+    {
+        if (message.has_subscribe()) {
+            const auto &s = message.subscribe();
+            if (s.followed_slots_size() > kMaxFollowedSlots)
+                fail("invalidField() let through a Subscribe following too many robots");
+            if (!s.whole_fleet()
+                && (!(s.south_deg() <= s.north_deg()) || !(s.west_deg() <= s.east_deg()) || !(std::abs(s.south_deg()) <= 90)
+                    || !(std::abs(s.north_deg()) <= 90) || !(std::abs(s.west_deg()) <= 180) || !(std::abs(s.east_deg()) <= 180)))
+                fail("invalidField() let through a viewport off the globe");
+        } else if (message.has_teleop()) {
+            const auto &t = message.teleop();
+            if (!std::isfinite(t.linear_mps()) || !std::isfinite(t.angular_dps()) || std::abs(t.linear_mps()) > 20
+                || std::abs(t.angular_dps()) > 3600 || t.robot_id().size() > 128 || t.lease_id().size() > 128)
+                fail("invalidField() let through a teleop command out of range");
+        }
     }
 
     void sendTo(Session *session, const QByteArray &bytes)
@@ -475,6 +504,10 @@ private:
                 heartbeat.mutable_heartbeat()->set_sent_unix_ms(now);
                 sendTo(&session, codec::serialize(heartbeat));
             }
+        }
+        for (Session &session : m_sessions) {
+            if (session.connected && session.phase == Session::Phase::Paused && now - session.pausedSinceMs > m_settings.maxPausedMs)
+                closeSession(&session, QStringLiteral("not reading"), QWebSocketProtocol::CloseCodePolicyViolated);
         }
         for (Session &session : m_sessions) {
             if (!session.connected)
