@@ -8,6 +8,11 @@
 #include <QTimer>
 
 namespace fleetdeck {
+namespace {
+
+constexpr int kListenBacklog = 1024;
+
+}  // namespace
 
 QByteArray httpReasonPhrase(int status)
 {
@@ -50,6 +55,11 @@ void HttpFrontend::setTlsConfiguration(const QSslConfiguration &configuration)
 
 bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *error)
 {
+    // Qt's default of 50 overflows when a few hundred clients connect at once (a scrape storm, hey
+    // -c 300, consoles reconnecting after a restart); the kernel then drops their SYNs and they retry
+    // a second later, which showed as a 1.1 s p99 on /healthz (bench_load). The kernel caps it at
+    // net.core.somaxconn.
+    m_server->setListenBacklogSize(kListenBacklog);
     if (!m_server->listen(address, port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(m_server->errorString());
         return false;

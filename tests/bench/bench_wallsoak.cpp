@@ -6,6 +6,7 @@
 // the target is no growth trend.
 
 #include "benchsupport.h"
+#include "daemonprocess.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -18,54 +19,11 @@
 
 namespace {
 
-struct Sample {
-    double tS = 0;
-    double value = 0;
-};
+using fleetdeck::bench::Sample;
+using fleetdeck::bench::slopePerHour;
+using fleetdeck::bench::thirdMean;
 
-double residentKiBOf(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toDouble();
-    }
-    return -1;
-}
-
-// Least-squares slope, per hour.
-double slopePerHour(const std::vector<Sample> &samples)
-{
-    if (samples.size() < 2)
-        return 0;
-    double meanT = 0, meanV = 0;
-    for (const Sample &s : samples) {
-        meanT += s.tS;
-        meanV += s.value;
-    }
-    meanT /= double(samples.size());
-    meanV /= double(samples.size());
-    double num = 0, den = 0;
-    for (const Sample &s : samples) {
-        num += (s.tS - meanT) * (s.value - meanV);
-        den += (s.tS - meanT) * (s.tS - meanT);
-    }
-    return den > 0 ? num / den * 3600.0 : 0;
-}
-
-// Mean of the first or last third: start and end figures that one noisy sample cannot swing.
-double thirdMean(const std::vector<Sample> &samples, bool last)
-{
-    if (samples.empty())
-        return 0;
-    const std::size_t n = std::max<std::size_t>(1, samples.size() / 3);
-    double sum = 0;
-    for (std::size_t i = 0; i < n; ++i)
-        sum += samples[last ? samples.size() - 1 - i : i].value;
-    return sum / double(n);
-}
+using fleetdeck::testing::residentKiB;
 
 }  // namespace
 
@@ -118,7 +76,7 @@ int main(int argc, char *argv[])
             const double t = m.captured(1).toDouble();
             std::printf("  t=%5.0f s  wall rss %.1f MiB  %s frames  p95 %s ms  cpu %s %%  backend rss %.1f MiB\n", t,
                         m.captured(2).toDouble() / 1024, qPrintable(m.captured(3)), qPrintable(m.captured(4)),
-                        qPrintable(m.captured(5)), residentKiBOf(backend.processId()) / 1024);
+                        qPrintable(m.captured(5)), residentKiB(backend.processId()) / 1024);
             std::fflush(stdout);
             if (t < kWarmUpS)
                 continue;
@@ -127,7 +85,7 @@ int main(int argc, char *argv[])
             wallCpu.push_back({t, m.captured(5).toDouble()});
             if (m.captured(3).toInt() > 0)
                 frameP95.push_back({t, m.captured(4).toDouble()});
-            backendRss.push_back({t, residentKiBOf(backend.processId()) / 1024});
+            backendRss.push_back({t, residentKiB(backend.processId()) / 1024});
         }
     });
     QTimer::singleShot(soakS * 1000, &app, &QCoreApplication::quit);

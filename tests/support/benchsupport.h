@@ -88,6 +88,44 @@ inline void addKafkaPropertiesFromEnvironment(QMap<QString, QString> *properties
         properties->insert(pair.section(QLatin1Char('='), 0, 0), pair.section(QLatin1Char('='), 1));
 }
 
+// A figure at a time since the start of a run.
+struct Sample {
+    double tS = 0;
+    double value = 0;
+};
+
+// Least-squares slope of `samples`, per hour: a soak's growth trend.
+inline double slopePerHour(const std::vector<Sample> &samples)
+{
+    if (samples.size() < 2)
+        return 0;
+    double meanT = 0, meanV = 0;
+    for (const Sample &s : samples) {
+        meanT += s.tS;
+        meanV += s.value;
+    }
+    meanT /= double(samples.size());
+    meanV /= double(samples.size());
+    double num = 0, den = 0;
+    for (const Sample &s : samples) {
+        num += (s.tS - meanT) * (s.value - meanV);
+        den += (s.tS - meanT) * (s.tS - meanT);
+    }
+    return den > 0 ? num / den * 3600.0 : 0;
+}
+
+// Mean of the first or last third: start and end figures that one noisy sample cannot swing.
+inline double thirdMean(const std::vector<Sample> &samples, bool last)
+{
+    if (samples.empty())
+        return 0;
+    const std::size_t n = std::max<std::size_t>(1, samples.size() / 3);
+    double sum = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        sum += samples[last ? samples.size() - 1 - i : i].value;
+    return sum / double(n);
+}
+
 inline double percentile(std::vector<double> values, double p)
 {
     if (values.empty())
