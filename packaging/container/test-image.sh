@@ -100,7 +100,8 @@ for line in lines:
     try:
         json.loads(line)
     except ValueError:
-        sys.exit("stderr line is not JSON: " + line)
+        print("a stderr line is not JSON: " + line)
+        sys.exit(1)
 print(f"{len(lines)} stderr lines, each one JSON; {pieces} arrived in more than one write")
 PY
 )" || fail "log: $log_report"
