@@ -191,12 +191,17 @@ async function bench(backend) {
   }
 }
 
-(async () => {
-  const backend = await startBackend();
-  console.log(`fleetdeckd on port ${backend.port}, serving ${webRoot}`);
-  try {
-    await (runs > 0 ? bench(backend) : test(backend));
-  } finally { await stopBackend(backend); }
-  if (!process.exitCode) console.log('PASS');
-  process.exit();
-})().catch(e => { console.log(`FAIL: ${e.stack || e}`); process.exit(1); });
+// Also a module: the same backend, page loads and verdicts for the other browser tests.
+module.exports = { startBackend, stopBackend, waitForAudit, firstRobots, fail, webRoot };
+
+if (require.main === module) {
+  (async () => {
+    const backend = await startBackend();
+    console.log(`fleetdeckd on port ${backend.port}, serving ${webRoot}`);
+    try {
+      await (runs > 0 ? bench(backend) : test(backend));
+    } finally { await stopBackend(backend); }
+    if (!process.exitCode) console.log('PASS');
+    process.exit();
+  })().catch(e => { console.log(`FAIL: ${e.stack || e}`); process.exit(1); });
+}
