@@ -175,7 +175,7 @@ private Q_SLOTS:
         QCOMPARE(commands.first().kind(), Kind::KIND_STOP);
     }
 
-    // Polled at the send rate only while the console holds the lease, slowly otherwise; never
+    // Polled at the send rate while the console holds the lease or a pad is connected, slowly otherwise; never
     // without a reader (the desktop).
     void pollsAtTheSendRateWhileHolding()
     {
@@ -189,6 +189,16 @@ private Q_SLOTS:
         rig.hold();
         QCOMPARE(gamepad.pollIntervalMs(), TeleopController::kCommandIntervalMs);
         rig.teleop.release();
+        QCOMPARE(gamepad.pollIntervalMs(), GamepadInput::kIdleIntervalMs);
+
+        // A pad plugged in is read at the send rate without a lease too: a tap on its e-stop button
+        // lasts about a tenth of a second.
+        GamepadReading pad;
+        pad.connected = true;
+        pad.id = QStringLiteral("pad");
+        gamepad.apply(pad);
+        QCOMPARE(gamepad.pollIntervalMs(), TeleopController::kCommandIntervalMs);
+        gamepad.apply(GamepadReading{});
         QCOMPARE(gamepad.pollIntervalMs(), GamepadInput::kIdleIntervalMs);
 
         GamepadInput none(&rig.teleop, {});

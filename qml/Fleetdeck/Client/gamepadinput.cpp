@@ -38,7 +38,9 @@ void GamepadInput::schedule()
         m_timer.stop();
         return;
     }
-    const int interval = m_teleop->holding() ? TeleopController::kCommandIntervalMs : kIdleIntervalMs;
+    // A connected pad is read at the send rate even without a lease: its e-stop button must not be
+    // missed between two slow polls. Only while none is plugged in is it looked for slowly.
+    const int interval = m_teleop->holding() || m_connected ? TeleopController::kCommandIntervalMs : kIdleIntervalMs;
     if (!m_timer.isActive() || m_timer.interval() != interval)
         m_timer.start(interval);
 }
@@ -63,6 +65,7 @@ void GamepadInput::apply(const GamepadReading &reading)
         m_connected = reading.connected;
         m_name = name;
         Q_EMIT connectedChanged();
+        schedule();
     }
     if (!reading.connected) {
         // Unplugged, out of battery or out of range mid-drive: the operator can no longer hold on.
