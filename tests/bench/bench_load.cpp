@@ -1,5 +1,6 @@
-// The backend under abuse while consoles watch: the real fleetdeckd --demo (BENCH_LOAD_ROBOTS robots,
-// default 1000), 10 real consoles (FleetClient) and a probe console that times every delta (its
+// The backend under abuse while consoles watch: the real fleetdeckd reading an embedded Kafka where
+// the simulator publishes (BENCH_LOAD_ROBOTS robots, default 1000; both in this process, so the
+// backend's memory is its own and not the broker's log), 10 real consoles (FleetClient) and a probe console that times every delta (its
 // age on arrival: the backend's send time to now, one clock) and checks its sequence. Phases of
 // BENCH_LOAD_PHASE_S seconds (default 20), each printing the probe's figures, the backend's memory
 // and descriptors, and whether every console kept receiving:
@@ -10,10 +11,12 @@
 //   flood     consoles sending 5,000 messages a second (each closed by the rate limit, then back)
 //   hey       `hey -z PHASE -c 300` on /metrics, then on /healthz (Debian package hey; skipped
 //             when it is not installed)
+// BENCH_LOAD_PHASES=baseline,churn,churn,… runs some of them, in that order.
 
 #include "benchsupport.h"
 #include "daemonprocess.h"
 #include "deafconsole.h"
+#include "simulatedfleet.h"
 
 #include "clock.h"
 #include "codec.h"
@@ -29,7 +32,9 @@
 #include <QWebSocket>
 
 #include <cstdio>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -176,9 +181,14 @@ int main(int argc, char *argv[])
     using bench::print;
 
     QString error;
+    SimulatedFleet fleet;
+    if (!fleet.start(robots, &error)) {
+        std::fprintf(stderr, "bench_load: %s\n", qPrintable(error));
+        return 1;
+    }
     DaemonProcess backend;
-    if (!backend.start({QStringLiteral("--demo"), QStringLiteral("--robots"), QString::number(robots), QStringLiteral("--port"),
-                        QStringLiteral("0")},
+    if (!backend.start({QStringLiteral("--brokers"), fleet.brokers(), QStringLiteral("--port"), QStringLiteral("0"),
+                        QStringLiteral("--auth-mode"), QStringLiteral("open")},
                        &error)) {
         std::fprintf(stderr, "bench_load: %s\n", qPrintable(error));
         return 1;
@@ -202,141 +212,170 @@ int main(int argc, char *argv[])
     const int fdsStart = backend.openFds();
     probe.reset();
 
-    std::vector<quint64> before = deltaCounts(consoles);
-    waitFor([] { return false; }, phaseMs);
-    printPhase("baseline", probe, backend, consoles, before);
+    std::vector<quint64> before;
+    const auto baseline = [&] {
+        before = deltaCounts(consoles);
+        waitFor([] { return false; }, phaseMs);
+        printPhase("baseline", probe, backend, consoles, before);
+    };
 
     // Consoles that never read.
-    before = deltaCounts(consoles);
-    {
-        std::vector<std::unique_ptr<DeafConsole>> deaf;
-        for (int i = 0; i < 5; ++i) {
-            deaf.push_back(std::make_unique<DeafConsole>());
-            deaf.back()->open(backend.port());
+    const auto deafPhase = [&] {
+        before = deltaCounts(consoles);
+        {
+            std::vector<std::unique_ptr<DeafConsole>> deaf;
+            for (int i = 0; i < 5; ++i) {
+                deaf.push_back(std::make_unique<DeafConsole>());
+                deaf.back()->open(backend.port());
+            }
+            QTimer heartbeats;
+            QObject::connect(&heartbeats, &QTimer::timeout, [&] {
+                for (const auto &d : deaf)
+                    d->sendHeartbeat();
+            });
+            heartbeats.start(1000);
+            // Until the backend has closed them all: their queues fill to the pause limit (8 MiB), then
+            // the pause lasts 30 s.
+            double mostPendingMiB = 0, mostRssMiB = 0;
+            const double closedBefore = backend.metric("fleetdeck_clients_closed_not_reading_total");
+            const qint64 tookMs = waitFor([&] {
+                mostPendingMiB = std::max(mostPendingMiB, backend.metric("fleetdeck_console_pending_bytes") / (1 << 20));
+                mostRssMiB = std::max(mostRssMiB, backend.residentKiB() / 1024);
+                return backend.metric("fleetdeck_clients_closed_not_reading_total") >= closedBefore + 5;
+            }, 300'000);
+            print("load_deaf_all_closed_after", double(tookMs) / 1000, "s");
+            print("load_deaf_closed_not_reading_total", backend.metric("fleetdeck_clients_closed_not_reading_total"), "consoles");
+            print("load_deaf_most_pending", mostPendingMiB, "MiB");
+            print("load_deaf_backend_rss_most", mostRssMiB, "MiB");
+            waitFor([] { return false; }, 3000);  // aborted after the close grace
         }
-        QTimer heartbeats;
-        QObject::connect(&heartbeats, &QTimer::timeout, [&] {
-            for (const auto &d : deaf)
-                d->sendHeartbeat();
-        });
-        heartbeats.start(1000);
-        // Until the backend has closed them all: their queues fill to the pause limit (8 MiB), then
-        // the pause lasts 30 s.
-        double mostPendingMiB = 0, mostRssMiB = 0;
-        const qint64 tookMs = waitFor([&] {
-            mostPendingMiB = std::max(mostPendingMiB, backend.metric("fleetdeck_console_pending_bytes") / (1 << 20));
-            mostRssMiB = std::max(mostRssMiB, backend.residentKiB() / 1024);
-            return backend.metric("fleetdeck_clients_closed_not_reading_total") >= 5;
-        }, 300'000);
-        print("load_deaf_all_closed_after", double(tookMs) / 1000, "s");
-        print("load_deaf_closed_not_reading_total", backend.metric("fleetdeck_clients_closed_not_reading_total"), "consoles");
-        print("load_deaf_most_pending", mostPendingMiB, "MiB");
-        print("load_deaf_backend_rss_most", mostRssMiB, "MiB");
-        waitFor([] { return false; }, 3000);  // aborted after the close grace
-    }
-    printPhase("deaf", probe, backend, consoles, before);
+        printPhase("deaf", probe, backend, consoles, before);
+    };
 
     // Consoles coming and going.
-    before = deltaCounts(consoles);
-    {
-        int inFlight = 0;
-        int cycles = 0;
-        QTimer churn;
-        QObject::connect(&churn, &QTimer::timeout, [&] {
-            while (inFlight < 20) {
-                ++inFlight;
-                auto *socket = new QWebSocket;
-                QObject::connect(socket, &QWebSocket::connected, socket, [socket] { socket->sendBinaryMessage(helloBytes("churn")); });
-                QObject::connect(socket, &QWebSocket::binaryMessageReceived, socket, [socket] { socket->close(); });
-                QObject::connect(socket, &QWebSocket::disconnected, socket, [socket, &inFlight, &cycles] {
-                    --inFlight;
-                    ++cycles;
-                    socket->deleteLater();
-                });
-                socket->open(backend.url());
-            }
-        });
-        churn.start(5);
-        waitFor([] { return false; }, phaseMs);
-        churn.stop();
-        waitFor([&] { return inFlight == 0; }, 10'000);
-        print("load_churn_cycles_per_s", double(cycles) / phaseS, "connections/s");
-    }
-    waitFor([] { return false; }, 2000);  // closed sessions leave
-    printPhase("churn", probe, backend, consoles, before);
+    const auto churnPhase = [&] {
+        before = deltaCounts(consoles);
+        {
+            int inFlight = 0;
+            int cycles = 0;
+            QTimer churn;
+            QObject::connect(&churn, &QTimer::timeout, [&] {
+                while (inFlight < 20) {
+                    ++inFlight;
+                    auto *socket = new QWebSocket;
+                    QObject::connect(socket, &QWebSocket::connected, socket, [socket] { socket->sendBinaryMessage(helloBytes("churn")); });
+                    QObject::connect(socket, &QWebSocket::binaryMessageReceived, socket, [socket] { socket->close(); });
+                    QObject::connect(socket, &QWebSocket::disconnected, socket, [socket, &inFlight, &cycles] {
+                        --inFlight;
+                        ++cycles;
+                        socket->deleteLater();
+                    });
+                    socket->open(backend.url());
+                }
+            });
+            churn.start(5);
+            waitFor([] { return false; }, phaseMs);
+            churn.stop();
+            waitFor([&] { return inFlight == 0; }, 10'000);
+            print("load_churn_cycles_per_s", double(cycles) / phaseS, "connections/s");
+        }
+        waitFor([] { return false; }, 2000);  // closed sessions leave
+        printPhase("churn", probe, backend, consoles, before);
+    };
 
     // Consoles flooding messages.
-    before = deltaCounts(consoles);
-    {
-        bool flooding = true;
-        std::list<QWebSocket> flooders;
-        std::function<void()> addFlooder = [&] {
-            QWebSocket &socket = flooders.emplace_back();
-            QObject::connect(&socket, &QWebSocket::connected, &socket, [&socket] { socket.sendBinaryMessage(helloBytes("flood")); });
-            QObject::connect(&socket, &QWebSocket::disconnected, &socket, [&] {
-                QTimer::singleShot(200, [&] {
-                    if (flooding)
-                        addFlooder();
+    const auto floodPhase = [&] {
+        before = deltaCounts(consoles);
+        {
+            bool flooding = true;
+            std::list<QWebSocket> flooders;
+            std::function<void()> addFlooder = [&] {
+                QWebSocket &socket = flooders.emplace_back();
+                QObject::connect(&socket, &QWebSocket::connected, &socket, [&socket] { socket.sendBinaryMessage(helloBytes("flood")); });
+                QObject::connect(&socket, &QWebSocket::disconnected, &socket, [&] {
+                    QTimer::singleShot(200, [&] {
+                        if (flooding)
+                            addFlooder();
+                    });
                 });
-            });
-            socket.open(backend.url());
-        };
-        for (int i = 0; i < 2; ++i)
-            addFlooder();
-        fleet::v1::ClientMessage heartbeat;
-        heartbeat.mutable_heartbeat()->set_sent_unix_ms(1);
-        const QByteArray heartbeatBytes = codec::serialize(heartbeat);
-        QTimer flood;
-        QObject::connect(&flood, &QTimer::timeout, [&] {
-            for (QWebSocket &socket : flooders) {
-                if (socket.state() == QAbstractSocket::ConnectedState) {
-                    for (int i = 0; i < 50; ++i)
-                        socket.sendBinaryMessage(heartbeatBytes);
+                socket.open(backend.url());
+            };
+            for (int i = 0; i < 2; ++i)
+                addFlooder();
+            fleet::v1::ClientMessage heartbeat;
+            heartbeat.mutable_heartbeat()->set_sent_unix_ms(1);
+            const QByteArray heartbeatBytes = codec::serialize(heartbeat);
+            QTimer flood;
+            QObject::connect(&flood, &QTimer::timeout, [&] {
+                for (QWebSocket &socket : flooders) {
+                    if (socket.state() == QAbstractSocket::ConnectedState) {
+                        for (int i = 0; i < 50; ++i)
+                            socket.sendBinaryMessage(heartbeatBytes);
+                    }
                 }
-            }
-        });
-        flood.start(10);
-        waitFor([] { return false; }, phaseMs);
-        flood.stop();
-        flooding = false;
-        waitFor([] { return false; }, 500);  // reconnections already scheduled see it
-        for (QWebSocket &socket : flooders)
-            socket.disconnect();
-        print("load_flood_closed_by_rate_limit", backend.metric("fleetdeck_clients_closed_rate_total"), "consoles");
-        flooders.clear();
-    }
-    printPhase("flood", probe, backend, consoles, before);
+            });
+            flood.start(10);
+            waitFor([] { return false; }, phaseMs);
+            flood.stop();
+            flooding = false;
+            waitFor([] { return false; }, 500);  // reconnections already scheduled see it
+            for (QWebSocket &socket : flooders)
+                socket.disconnect();
+            print("load_flood_closed_by_rate_limit", backend.metric("fleetdeck_clients_closed_rate_total"), "consoles");
+            flooders.clear();
+        }
+        printPhase("flood", probe, backend, consoles, before);
+    };
 
     // HTTP under hey.
-    const QString hey = QStandardPaths::findExecutable(QStringLiteral("hey"));
-    if (hey.isEmpty()) {
-        std::printf("hey not installed (apt-get install hey): HTTP phase skipped\n");
-    } else {
-        for (const char *path : {"/metrics", "/healthz"}) {
-            before = deltaCounts(consoles);
-            const double rssBefore = backend.residentKiB() / 1024;
-            QProcess load;
-            load.setProcessChannelMode(QProcess::MergedChannels);
-            load.start(hey, {QStringLiteral("-z"), QStringLiteral("%1s").arg(phaseS), QStringLiteral("-c"), QStringLiteral("300"),
-                             QStringLiteral("http://127.0.0.1:%1%2").arg(backend.port()).arg(QLatin1String(path))});
-            double mostRss = rssBefore;
-            int mostFds = 0;
-            waitFor([&] {
-                mostRss = std::max(mostRss, backend.residentKiB() / 1024);
-                mostFds = std::max(mostFds, backend.openFds());
-                return load.state() == QProcess::NotRunning;
-            }, phaseMs + 60'000);
-            const HeyResult result = parseHey(QString::fromUtf8(load.readAll()));
-            const QByteArray name = QByteArray("load_hey_") + (path + 1);
-            print(name + "_requests_per_s", result.requestsPerSecond, "req/s");
-            print(name + "_p99", result.p99Ms, "ms");
-            print(name + "_non_200", result.non200, "responses");
-            print(name + "_errors", result.errors, "requests");
-            print(name + "_backend_rss_before", rssBefore, "MiB");
-            print(name + "_backend_rss_most", mostRss, "MiB");
-            print(name + "_backend_fds_most", mostFds, "fds");
-            printPhase(name.mid(5), probe, backend, consoles, before);
+    const auto heyPhase = [&] {
+        const QString hey = QStandardPaths::findExecutable(QStringLiteral("hey"));
+        if (hey.isEmpty()) {
+            std::printf("hey not installed (apt-get install hey): HTTP phase skipped\n");
+        } else {
+            for (const char *path : {"/metrics", "/healthz"}) {
+                before = deltaCounts(consoles);
+                const double rssBefore = backend.residentKiB() / 1024;
+                QProcess load;
+                load.setProcessChannelMode(QProcess::MergedChannels);
+                load.start(hey, {QStringLiteral("-z"), QStringLiteral("%1s").arg(phaseS), QStringLiteral("-c"), QStringLiteral("300"),
+                                 QStringLiteral("http://127.0.0.1:%1%2").arg(backend.port()).arg(QLatin1String(path))});
+                double mostRss = rssBefore;
+                int mostFds = 0;
+                waitFor([&] {
+                    mostRss = std::max(mostRss, backend.residentKiB() / 1024);
+                    mostFds = std::max(mostFds, backend.openFds());
+                    return load.state() == QProcess::NotRunning;
+                }, phaseMs + 60'000);
+                const HeyResult result = parseHey(QString::fromUtf8(load.readAll()));
+                const QByteArray name = QByteArray("load_hey_") + (path + 1);
+                print(name + "_requests_per_s", result.requestsPerSecond, "req/s");
+                print(name + "_p99", result.p99Ms, "ms");
+                print(name + "_non_200", result.non200, "responses");
+                print(name + "_errors", result.errors, "requests");
+                print(name + "_backend_rss_before", rssBefore, "MiB");
+                print(name + "_backend_rss_most", mostRss, "MiB");
+                print(name + "_backend_fds_most", mostFds, "fds");
+                printPhase(name.mid(5), probe, backend, consoles, before);
+            }
         }
+    };
+
+    // BENCH_LOAD_PHASES picks phases and their order (repeats allowed), for experiments.
+    const std::map<QString, std::function<void()>> phases{{QStringLiteral("baseline"), baseline},
+                                                          {QStringLiteral("deaf"), deafPhase},
+                                                          {QStringLiteral("churn"), churnPhase},
+                                                          {QStringLiteral("flood"), floodPhase},
+                                                          {QStringLiteral("hey"), heyPhase}};
+    const QString order = qEnvironmentVariableIsSet("BENCH_LOAD_PHASES") ? qEnvironmentVariable("BENCH_LOAD_PHASES")
+                                                                          : QStringLiteral("baseline,deaf,churn,flood,hey");
+    for (const QString &name : order.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const auto phase = phases.find(name);
+        if (phase == phases.end()) {
+            std::fprintf(stderr, "bench_load: no phase %s in BENCH_LOAD_PHASES\n", qPrintable(name));
+            return 2;
+        }
+        phase->second();
     }
 
     waitFor([] { return false; }, 3000);

@@ -1,7 +1,7 @@
-// The backend over time: the real fleetdeckd --demo (backend, embedded Kafka and simulator;
-// BENCH_SOAK_ROBOTS robots, default 1000) and BENCH_SOAK_CLIENTS headless consoles (default 4,
-// FleetClient over real WebSockets, in this process) for BENCH_SOAK_S seconds (default 600; any
-// length). Every BENCH_SOAK_INTERVAL_S (default 30) a line: the backend's memory, descriptors, frames
+// The backend over time: the real fleetdeckd reading an embedded Kafka where the simulator publishes
+// (BENCH_SOAK_ROBOTS robots, default 1000; both in this process, so the backend's memory is its own
+// and not the broker's log), and BENCH_SOAK_CLIENTS headless consoles (default 4, FleetClient over
+// real WebSockets, in this process) for BENCH_SOAK_S seconds (default 600; any length). Every BENCH_SOAK_INTERVAL_S (default 30) a line: the backend's memory, descriptors, frames
 // it sent per console and frames each console received. At the end the delta stream is accounted
 // for: each console's sequence advanced by exactly the deltas it applied (a gap would have been
 // resynchronised by a snapshot, counted, and said), and the drift as BENCH lines (start and end
@@ -10,6 +10,7 @@
 
 #include "benchsupport.h"
 #include "daemonprocess.h"
+#include "simulatedfleet.h"
 
 #include "clock.h"
 #include "fleetclient.h"
@@ -82,9 +83,14 @@ int main(int argc, char *argv[])
     using bench::Sample;
 
     QString error;
+    SimulatedFleet fleet;
+    if (!fleet.start(robots, &error)) {
+        std::fprintf(stderr, "bench_soak: %s\n", qPrintable(error));
+        return 1;
+    }
     DaemonProcess backend;
-    if (!backend.start({QStringLiteral("--demo"), QStringLiteral("--robots"), QString::number(robots), QStringLiteral("--port"),
-                        QStringLiteral("0")},
+    if (!backend.start({QStringLiteral("--brokers"), fleet.brokers(), QStringLiteral("--port"), QStringLiteral("0"),
+                        QStringLiteral("--auth-mode"), QStringLiteral("open")},
                        &error)) {
         std::fprintf(stderr, "bench_soak: %s\n", qPrintable(error));
         return 1;
