@@ -28,7 +28,7 @@ cmake --preset wasm -B "$build" \
 cmake --build "$build" --target fleetdeck -j "$jobs"
 echo "browser console built in $(( (SECONDS - t0) / 60 ))m$(( (SECONDS - t0) % 60 ))s"
 
-out=$build/app
+out=$build/web  # only what a browser loads (build/wasm/app also holds CMake's files)
 wasm=$out/fleetdeck.wasm
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)

@@ -31,7 +31,7 @@ function skip(why) {
 }
 
 // Decided when the test runs, not when it was configured: the console may be built later.
-const webRoot = process.env.FLEETDECK_WASM_DIR || path.join(source, 'build/wasm/app');
+const webRoot = process.env.FLEETDECK_WASM_DIR || path.join(source, 'build/wasm/web');
 if (!fs.existsSync(path.join(webRoot, 'fleetdeck.wasm')) || !fs.existsSync(path.join(webRoot, 'fleetdeck.html')))
   skip('no browser console build (run packaging/wasm/build-toolchain.sh and build-console.sh)');
 if (spawnSync('sh', ['-c', 'command -v chromium'], { stdio: 'ignore' }).status !== 0)
