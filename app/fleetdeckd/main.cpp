@@ -55,9 +55,15 @@ namespace {
 // The demo fleet starts mid-shift: a quarter of an hour of simulated past before going live.
 constexpr std::int64_t kDemoWarmUpMs = 15 * 60 * 1000;
 
+// Set once log lines are JSON: from then on a start-up failure is a JSON line like every other.
+bool g_jsonLog = false;
+
 int fail(const QString &message)
 {
-    std::fprintf(stderr, "fleetdeckd: %s\n", qPrintable(message));
+    if (g_jsonLog)
+        qCCritical(lcServer).noquote() << "fleetdeckd:" << message;
+    else
+        std::fprintf(stderr, "fleetdeckd: %s\n", qPrintable(message));
     return 2;
 }
 
@@ -216,6 +222,7 @@ int main(int argc, char *argv[])
     if (!parseLogFormat(cfg->logFormat, &logFormat))
         return fail(QStringLiteral("log.format \"%1\": expected text or json").arg(cfg->logFormat));
     installLogFormat(logFormat);
+    g_jsonLog = logFormat == LogFormat::Json;
     const QHostAddress listenAddress(cfg->listen);
     std::optional<QSslConfiguration> tls;
     if (!cfg->tlsCertificate.isEmpty()) {
@@ -298,7 +305,7 @@ int main(int argc, char *argv[])
 
     kafka::KafkaSettings teleopKafkaSettings = kafkaSettings;
     if (embedded)
-        kafka::EmbeddedKafka::tuneLatencyCriticalReader(&teleopKafkaSettings.properties);
+        kafka::EmbeddedKafka::tuneLatencyCriticalReader(&teleopKafkaSettings);
     TeleopService teleop(&server, &clock);
     if (!teleop.start(teleopKafkaSettings, &error))
         return fail(error);

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "kafkahandles.h"
+#include "kafkasettings.h"
 
-#include <QMap>
 #include <QString>
 
 struct rd_kafka_mock_cluster_s;
@@ -35,10 +35,10 @@ public:
     // (bench_teleop: Kafka leg p50 18 ms with the default wait, 3 ms with 1 ms). Readers whose latency
     // matters (commands at the robots, acks at the backend) get this on the embedded cluster only:
     // against real brokers it would be a thousand idle fetches a second.
-    static void tuneLatencyCriticalReader(QMap<QString, QString> *properties)
+    // (An operator's own kafka.properties still win.)
+    static void tuneLatencyCriticalReader(KafkaSettings *settings)
     {
-        if (!properties->contains(QStringLiteral("fetch.wait.max.ms")))  // an operator's setting wins
-            properties->insert(QStringLiteral("fetch.wait.max.ms"), QStringLiteral("1"));
+        settings->consumerOnly.insert(QStringLiteral("fetch.wait.max.ms"), QStringLiteral("1"));
     }
 
 private:

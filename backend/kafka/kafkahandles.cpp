@@ -3,10 +3,30 @@
 #include "logging.h"
 
 namespace fleetdeck::kafka {
+namespace {
+
+// librdkafka's own lines (a broker unreachable, a property that does not apply) go through Qt's
+// logging like ours, so they carry the same format: JSON lines for Loki, not raw text among them.
+// Called on librdkafka's threads; Qt's logging is thread-safe.
+void logCallback(const rd_kafka_t *rk, int level, const char *facility, const char *text)
+{
+    const QString line = QStringLiteral("librdkafka %1 %2: %3")
+                             .arg(QString::fromUtf8(rk ? rd_kafka_name(rk) : "-"), QString::fromUtf8(facility),
+                                  QString::fromUtf8(text));
+    if (level <= 4)  // syslog levels: emergency .. warning
+        qCWarning(lcKafka).noquote() << line;
+    else if (level <= 6)  // notice, info
+        qCInfo(lcKafka).noquote() << line;
+    else
+        qCDebug(lcKafka).noquote() << line;
+}
+
+}  // namespace
 
 KafkaConf makeConf(const QMap<QString, QString> &properties, QString *error)
 {
     KafkaConf conf(rd_kafka_conf_new());
+    rd_kafka_conf_set_log_cb(conf.get(), &logCallback);
     char errstr[512];
     for (auto it = properties.cbegin(); it != properties.cend(); ++it) {
         if (rd_kafka_conf_set(conf.get(), it.key().toUtf8().constData(), it.value().toUtf8().constData(),

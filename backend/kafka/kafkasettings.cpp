@@ -21,7 +21,7 @@ QMap<QString, QString> withOverrides(QMap<QString, QString> defaults, const Kafk
 
 QMap<QString, QString> consumerProperties(const KafkaSettings &settings)
 {
-    return withOverrides(
+    QMap<QString, QString> defaults = withOverrides(
         {
             // Every backend replica reads every partition (assign, no group), so no offsets are
             // committed; a group id is still required by librdkafka's consumer.
@@ -43,6 +43,11 @@ QMap<QString, QString> consumerProperties(const KafkaSettings &settings)
             {QStringLiteral("socket.timeout.ms"), kSocketTimeoutMs},
         },
         settings);
+    for (auto it = settings.consumerOnly.cbegin(); it != settings.consumerOnly.cend(); ++it) {
+        if (!settings.properties.contains(it.key()))
+            defaults.insert(it.key(), it.value());
+    }
+    return defaults;
 }
 
 QMap<QString, QString> producerProperties(const KafkaSettings &settings)

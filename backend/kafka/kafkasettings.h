@@ -20,6 +20,9 @@ struct Topics {
 struct KafkaSettings {
     QString bootstrapServers;
     QMap<QString, QString> properties;
+    // Consumer settings of ours that producers must not get (librdkafka warns about each); under
+    // `properties`, which an operator sets.
+    QMap<QString, QString> consumerOnly;
     Topics topics;
 };
 

@@ -34,10 +34,11 @@ void jsonHandler(QtMsgType type, const QMessageLogContext &context, const QStrin
         {QStringLiteral("msg"), message},
         {QStringLiteral("pid"), QCoreApplication::applicationPid()},
     };
-    const QByteArray bytes = QJsonDocument(line).toJson(QJsonDocument::Compact);
+    // Line and newline in one write: container runtimes record each write to a pipe as it comes, and a
+    // record written in two pieces was logged as a partial line, or glued to the next one.
+    const QByteArray bytes = QJsonDocument(line).toJson(QJsonDocument::Compact) + '\n';
     const std::lock_guard<std::mutex> lock(g_logMutex);
     std::fwrite(bytes.constData(), 1, static_cast<std::size_t>(bytes.size()), stderr);
-    std::fputc('\n', stderr);
     std::fflush(stderr);
     if (type == QtFatalMsg)
         std::abort();

@@ -55,7 +55,7 @@ RoundTrips measure(int robots, bool tunedReaders)
     settings.bootstrapServers = cluster.bootstrapServers();
     bench::addKafkaPropertiesFromEnvironment(&settings.properties);
     if (tunedReaders)  // as fleetdeckd --demo does on its embedded cluster
-        kafka::EmbeddedKafka::tuneLatencyCriticalReader(&settings.properties);
+        kafka::EmbeddedKafka::tuneLatencyCriticalReader(&settings);
     for (const QString &topic : {settings.topics.telemetry, settings.topics.commands, settings.topics.commandAcks,
                                  settings.topics.audit, settings.topics.leases}) {
         if (!cluster.createTopic(topic, 6, &error))
