@@ -46,6 +46,8 @@ public:
     static constexpr int kRequestDeadlineMs = 10'000;
 
     static constexpr int kTlsHandshakeTimeoutMs = 10'000;
+    // A response the peer has not read any of for this long is abandoned.
+    static constexpr int kStalledResponseMs = 30'000;
 
     explicit HttpFrontend(QObject *parent = nullptr);
     ~HttpFrontend() override;
