@@ -8,6 +8,7 @@
 #include "fleetserver.h"
 #include "fleetsimulator.h"
 #include "geo.h"
+#include "operatorconsole.h"
 #include "simulatorrunner.h"
 #include "streetgraph.h"
 #include "telemetryingest.h"
@@ -22,55 +23,12 @@ using namespace fleetdeck;
 
 namespace {
 
-// A console with an operator at it, recording what the backend says about teleoperation.
-struct Operator {
-    SystemClock clock;
-    WebSocketTransport transport;
-    FleetClient client{&transport, &clock};
-    QString leaseId;
-    QString lastLeaseReason;
-    QString lastRefusal;
-    int accepted = 0;
-    int acks = 0;
-    quint64 sequence = 0;
+using Operator = testing::OperatorConsole;
 
-    Operator(const QString &name, quint16 port)
-    {
-        client.setOperatorName(name);
-        client.setTeleopHandler([this](const fleet::v1::ServerMessage &m) {
-            if (m.has_lease_result()) {
-                leaseId = m.lease_result().granted() ? codec::toQString(m.lease_result().lease().lease_id()) : QString();
-                lastLeaseReason = codec::toQString(m.lease_result().reason());
-            } else if (m.has_teleop_result()) {
-                if (m.teleop_result().accepted())
-                    ++accepted;
-                else
-                    lastRefusal = codec::toQString(m.teleop_result().reason());
-            } else if (m.has_teleop_ack()) {
-                ++acks;
-            }
-        });
-        client.setUrl(QUrl(QStringLiteral("ws://127.0.0.1:%1").arg(port)));
-    }
-    void acquire(const QString &robotId)
-    {
-        fleet::v1::ClientMessage m;
-        m.mutable_acquire_lease()->set_robot_id(codec::toStd(robotId));
-        client.sendClientMessage(m);
-    }
-    void send(fleet::v1::TeleopCommand::Kind kind, const QString &robotId, float linearMps = 0)
-    {
-        fleet::v1::ClientMessage m;
-        auto *c = m.mutable_teleop();
-        c->set_kind(kind);
-        c->set_robot_id(codec::toStd(robotId));
-        c->set_lease_id(codec::toStd(leaseId));
-        c->set_sequence(++sequence);
-        c->set_sent_unix_ms(clock.nowUnixMs());
-        c->set_linear_mps(linearMps);
-        client.sendClientMessage(m);
-    }
-};
+QUrl consoleUrl(quint16 port)
+{
+    return QUrl(QStringLiteral("ws://127.0.0.1:%1").arg(port));
+}
 
 }  // namespace
 
@@ -112,8 +70,8 @@ private Q_SLOTS:
         QVERIFY2(runner.start(settings, 50, 0, &error), qPrintable(error));
 
         const QString robotId = simulator.robots()[0].robotId;
-        Operator alice(QStringLiteral("alice"), server.port());
-        Operator bob(QStringLiteral("bob"), server.port());
+        Operator alice(QStringLiteral("alice"), consoleUrl(server.port()));
+        Operator bob(QStringLiteral("bob"), consoleUrl(server.port()));
         QTRY_COMPARE_WITH_TIMEOUT(alice.client.state(), FleetClient::ConnectionState::Live, 20000);
         QTRY_COMPARE_WITH_TIMEOUT(bob.client.state(), FleetClient::ConnectionState::Live, 20000);
 
@@ -183,7 +141,7 @@ private Q_SLOTS:
         // The audit trail reaches every console, and a console that joins later gets the recent part.
         TeleopLog bobsLog(&bob.client);
         bobsLog.setRobotId(robotId);
-        Operator carol(QStringLiteral("carol"), server.port());
+        Operator carol(QStringLiteral("carol"), consoleUrl(server.port()));
         TeleopLog carolsLog(&carol.client);
         carolsLog.setRobotId(robotId);
         QTRY_COMPARE_WITH_TIMEOUT(carol.client.state(), FleetClient::ConnectionState::Live, 20000);
