@@ -115,6 +115,9 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(alice.lastRefusal.contains(QStringLiteral("command path")), 5000);
         // ...and the robot, hearing nothing, stops by its own deadman.
         QTRY_COMPARE_WITH_TIMEOUT(fleet.robot(0).speedMps, 0.f, 2000);
+        // Refused commands renew nothing: the lease runs out (TTL 3 s), and says why.
+        QTRY_VERIFY_WITH_TIMEOUT(alice.leaseId.isEmpty(), 10'000);
+        QVERIFY2(alice.lastLeaseReason.contains(QStringLiteral("Kafka is unreachable")), qPrintable(alice.lastLeaseReason));
 
         // The last state stays served, stale and then lost, never dropped.
         const RobotState lastKnown = wall.client.robots()->robotAt(wall.client.robots()->rowOf(robotId));

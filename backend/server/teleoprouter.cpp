@@ -685,8 +685,12 @@ void TeleopRouter::endAllLeases(const QString &why)
 
 void TeleopRouter::expireLeases()
 {
+    // While Kafka is unreachable every drive command is refused, and a refused command renews
+    // nothing: the lease runs out however hard the operator holds the control.
+    const QString why = m_gate->isCommandPathUp() ? tr("expired: the console stopped renewing it")
+                                                  : tr("expired: Kafka is unreachable, so no command could renew it");
     for (const teleop::Lease &lease : m_leases->expire())
-        endLease(lease, tr("expired: the console stopped renewing it"));
+        endLease(lease, why);
     if (m_log)
         expireShared();
     const std::int64_t now = m_clock->nowUnixMs();
