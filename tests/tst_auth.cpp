@@ -10,6 +10,7 @@
 #include "fleetclient.h"
 #include "fleetserver.h"
 #include "leasemanager.h"
+#include "movingrobot.h"
 #include "telemetrymailbox.h"
 #include "teleoprouter.h"
 #include "websockettransport.h"
@@ -69,18 +70,6 @@ void captureLog(QtMsgType type, const QMessageLogContext &context, const QString
     g_previousHandler(type, context, message);
 }
 
-RobotState robot(int i, quint64 sequence)
-{
-    RobotState r;
-    r.robotId = QStringLiteral("nb-%1").arg(i, 4, 10, QLatin1Char('0'));
-    r.sequence = sequence;
-    r.latDeg = 53.55 + i * 1e-4;
-    r.lonDeg = 13.26 + double(sequence) * 1e-5;
-    r.mode = Mode::Autonomous;
-    r.batteryPct = 90;
-    r.sampleTimeUnixMs = qint64(sequence);
-    return r;
-}
 
 // The backend as fleetdeckd wires it, minus Kafka: the teleop router's commands go to a list.
 struct Backend {
@@ -150,7 +139,7 @@ struct Backend {
         ++sequence;
         std::vector<RobotState> batch;
         for (int i = 0; i < 5; ++i)
-            batch.push_back(robot(i, sequence));
+            batch.push_back(testing::movingRobot(i, sequence));
         mailbox.put(std::move(batch));
         server->tick();
     }

@@ -8,6 +8,7 @@
 #include "deafconsole.h"
 #include "fleetclient.h"
 #include "fleetserver.h"
+#include "movingrobot.h"
 #include "telemetrymailbox.h"
 #include "websockettransport.h"
 
@@ -19,18 +20,6 @@ namespace {
 
 constexpr int kRobots = 2000;
 
-RobotState sample(int i, quint64 sequence)
-{
-    RobotState r;
-    r.robotId = QStringLiteral("nb-%1").arg(i, 4, 10, QLatin1Char('0'));
-    r.sequence = sequence;
-    r.latDeg = 53.55 + i * 1e-4;
-    r.lonDeg = 13.26 + double(sequence) * 1e-5;
-    r.mode = Mode::Autonomous;
-    r.batteryPct = 90;
-    r.sampleTimeUnixMs = qint64(sequence);
-    return r;
-}
 
 }  // namespace
 
@@ -54,7 +43,7 @@ private Q_SLOTS:
         const auto publishAndTick = [&] {
             std::vector<RobotState> batch;
             for (int i = 0; i < kRobots; ++i)
-                batch.push_back(sample(i, published));
+                batch.push_back(testing::movingRobot(i, published));
             ++published;
             mailbox.put(std::move(batch));
             clock.advance(settings.tickIntervalMs);

@@ -51,10 +51,10 @@ inline void print(const QByteArray &name, double value, const char *unit)
     print(name.constData(), value, unit);
 }
 
-// Resident set size of this process in KiB (Linux).
-inline double rssKiB()
+// Resident set size in KiB of the process `pid` names in /proc ("self", or a number); 0 when gone (Linux).
+inline double residentKiBOf(const QString &pid)
 {
-    QFile status(QStringLiteral("/proc/self/status"));
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
     if (!status.open(QIODevice::ReadOnly))
         return 0;
     for (const QByteArray &line : status.readAll().split('\n')) {
@@ -62,6 +62,12 @@ inline double rssKiB()
             return line.mid(6).trimmed().split(' ').value(0).toDouble();
     }
     return 0;
+}
+
+// Resident set size of this process in KiB.
+inline double rssKiB()
+{
+    return residentKiBOf(QStringLiteral("self"));
 }
 
 // CPU time this process has used, all threads, in seconds.

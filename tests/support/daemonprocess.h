@@ -3,6 +3,8 @@
 // A real fleetdeckd process for tests and benchmarks: started with flags, found by its LISTENING
 // line, probed over plain HTTP, measured through /proc, and killed the way a crash would.
 
+#include "benchsupport.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -62,17 +64,10 @@ inline qint64 waitFor(const std::function<bool()> &done, qint64 timeoutMs)
     return elapsed.elapsed();
 }
 
-// /proc/PID/status VmRSS in KiB, or -1.
+// /proc/PID/status VmRSS in KiB, or 0 when the process is gone.
 inline double residentKiB(qint64 pid)
 {
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toDouble();
-    }
-    return -1;
+    return bench::residentKiBOf(QString::number(pid));
 }
 
 // Open file descriptors of a process (sockets included), or -1.
