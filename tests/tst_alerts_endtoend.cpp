@@ -31,6 +31,13 @@ struct Console {
     [[nodiscard]] QVariant at(int row, AlertModel::Role role) const { return alerts.data(alerts.index(row), role); }
 };
 
+QByteArray openMetric(const AlertService &service)
+{
+    PrometheusText text;
+    service.writeMetrics(&text);
+    return text.text();
+}
+
 }  // namespace
 
 class TestAlertsEndToEnd : public QObject
@@ -90,6 +97,8 @@ private Q_SLOTS:
         QTRY_VERIFY(!wall.alerts.lastRefusal().isEmpty());
         QVERIFY(wall.alerts.lastRefusal().contains(QStringLiteral("not acknowledge")));
         QCOMPARE(alertService.engine().find(id)->state(), fleet::v1::ALERT_STATE_FIRING);
+        // Prometheus sees what the consoles see.
+        QVERIFY(openMetric(alertService).contains("fleetdeck_alerts_open{rule=\"robot_faulted\",state=\"firing\"} 1"));
 
         // Alice acknowledges: every console shows it, with who and when.
         QVERIFY(alice.alerts.acknowledge(id));
@@ -98,6 +107,8 @@ private Q_SLOTS:
         QTRY_COMPARE(alice.at(0, AlertModel::StateRole).toInt(), int(fleet::v1::ALERT_STATE_ACKNOWLEDGED));
         QCOMPARE(alice.alerts.firingCount(), 0);
         QCOMPARE(alice.alerts.openCount(), 1);
+        QVERIFY(openMetric(alertService).contains("fleetdeck_alerts_open{rule=\"robot_faulted\",state=\"firing\"} 0"));
+        QVERIFY(openMetric(alertService).contains("fleetdeck_alerts_open{rule=\"robot_faulted\",state=\"acknowledged\"} 1"));
 
         // A console that connects now gets the list as it stands.
         Console bob(QStringLiteral("bob"), false, url);
@@ -114,6 +125,7 @@ private Q_SLOTS:
         QTRY_COMPARE(wall.at(0, AlertModel::StateRole).toInt(), int(fleet::v1::ALERT_STATE_RESOLVED));
         QTRY_COMPARE(bob.at(0, AlertModel::StateRole).toInt(), int(fleet::v1::ALERT_STATE_RESOLVED));
         QCOMPARE(wall.alerts.openCount(), 0);
+        QVERIFY(openMetric(alertService).contains("fleetdeck_alerts_open{rule=\"robot_faulted\",state=\"acknowledged\"} 0"));
     }
 };
 

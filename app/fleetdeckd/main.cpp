@@ -44,9 +44,11 @@
 #include <QUrl>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 using namespace fleetdeck;
 
@@ -334,7 +336,9 @@ int main(int argc, char *argv[])
             return HttpResponse{503, "text/plain; charset=utf-8", "Kafka brokers unreachable: serving last known state\n", {}};
         return HttpResponse{200, "text/plain; charset=utf-8", "ready\n", {}};
     });
-    server.addHttpRoute("/metrics", [&server, &ingest, &authenticator, &traces, needToken = cfg->metricsNeedToken](const HttpRequest &request) {
+    // Parts made further down add their own figures here.
+    std::vector<std::function<void(PrometheusText *)>> moreMetrics;
+    server.addHttpRoute("/metrics", [&server, &ingest, &authenticator, &traces, &moreMetrics, needToken = cfg->metricsNeedToken](const HttpRequest &request) {
         if (needToken) {
             const QByteArray header = request.headers.value("authorization");
             const bool bearer = header.startsWith("Bearer ");
@@ -347,6 +351,8 @@ int main(int argc, char *argv[])
         ingest.writeMetrics(&text);
         if (traces)
             traces->writeMetrics(&text);
+        for (const auto &write : moreMetrics)
+            write(&text);
         return HttpResponse{200, PrometheusText::kContentType, text.text(), {}};
     });
 
@@ -431,6 +437,7 @@ int main(int argc, char *argv[])
     alertService.setKafkaReachable(ingest.reader().isBrokerReachable());
     QObject::connect(&ingest.reader(), &kafka::KafkaReader::brokerReachableChanged, &alertService, &AlertService::setKafkaReachable);
     alertService.start();
+    moreMetrics.push_back([&alertService](PrometheusText *text) { alertService.writeMetrics(text); });
 
     // A drill ("wheel of misfortune"): incidents at set times, then a report of what the alerts said.
     std::unique_ptr<DrillRunner> drill;

@@ -37,7 +37,10 @@ QString keyOf(const QString &rule, const QString &subject)
 
 AlertEngine::AlertEngine(Rules rules) : m_rules(rules) {}
 
-QString AlertEngine::whatToCheck(const QString &rule)
+namespace {
+
+// Every rule, with where to start looking when it fires.
+const QHash<QString, const char *> &adviceByRule()
 {
     static const QHash<QString, const char *> advice{
         {QStringLiteral("robot_faulted"), QT_TRANSLATE_NOOP("AlertEngine", "Open the robot: its active faults say which part failed. Take control only to move it out of the way; otherwise send field support.")},
@@ -54,8 +57,22 @@ QString AlertEngine::whatToCheck(const QString &rule)
         {QStringLiteral("telemetry_outage"), QT_TRANSLATE_NOOP("AlertEngine", "The backend cannot reach any Kafka broker: check the brokers and the network between them and the backend (/readyz says the same). Consoles show the last known state, marked stale; teleoperation is refused until it is back.")},
         {QStringLiteral("kafka_lag"), QT_TRANSLATE_NOOP("AlertEngine", "The backend reads telemetry slower than it arrives: check its CPU and the brokers' health; the map shows robots' last known state meanwhile.")},
     };
-    const auto it = advice.constFind(rule);
-    return it == advice.cend() ? QString() : QCoreApplication::translate("AlertEngine", it.value());
+    return advice;
+}
+
+}  // namespace
+
+QString AlertEngine::whatToCheck(const QString &rule)
+{
+    const auto it = adviceByRule().constFind(rule);
+    return it == adviceByRule().cend() ? QString() : QCoreApplication::translate("AlertEngine", it.value());
+}
+
+QStringList AlertEngine::ruleNames()
+{
+    QStringList names = adviceByRule().keys();
+    names.sort();
+    return names;
 }
 
 void AlertEngine::readRobots(std::int64_t nowMs, const FleetStore &store, std::vector<Reading> *out)

@@ -6,6 +6,7 @@
 
 #include <QHash>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <map>
@@ -78,6 +79,8 @@ public:
 
     // Plain words on where to start, per rule.
     [[nodiscard]] static QString whatToCheck(const QString &rule);
+    // Every rule the engine evaluates, sorted.
+    [[nodiscard]] static QStringList ruleNames();
 
 private:
     // What one rule says about one subject in this evaluation.

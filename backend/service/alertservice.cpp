@@ -67,4 +67,23 @@ void AlertService::broadcast(const std::vector<fleet::v1::Alert> &changed, const
     m_server->broadcastEncoded(codec::serialize(message));
 }
 
+void AlertService::writeMetrics(PrometheusText *out) const
+{
+    QMap<QByteArray, std::array<int, 2>> openByRule;  // rule -> {firing, acknowledged}
+    for (const QString &rule : alerts::AlertEngine::ruleNames())
+        openByRule.insert(rule.toUtf8(), {0, 0});
+    for (const fleet::v1::Alert &alert : m_engine.alerts()) {
+        if (alert.state() != fleet::v1::ALERT_STATE_FIRING && alert.state() != fleet::v1::ALERT_STATE_ACKNOWLEDGED)
+            continue;
+        const QByteArray rule = QByteArray::fromStdString(alert.rule());
+        ++openByRule[rule][alert.state() == fleet::v1::ALERT_STATE_FIRING ? 0 : 1];
+    }
+    for (auto it = openByRule.cbegin(); it != openByRule.cend(); ++it) {
+        for (const int state : {0, 1}) {
+            out->gauge("fleetdeck_alerts_open", "Open alerts, as every console shows them.", it.value()[std::size_t(state)],
+                       {{"rule", it.key()}, {"state", state == 0 ? "firing" : "acknowledged"}});
+        }
+    }
+}
+
 }  // namespace fleetdeck

@@ -2,6 +2,7 @@
 
 #include "alertengine.h"
 #include "clock.h"
+#include "prometheustext.h"
 
 #include <QObject>
 #include <QTimer>
@@ -31,6 +32,9 @@ public:
     void setKafkaReachable(bool reachable) { m_engine.setKafkaReachable(reachable); }
 
     [[nodiscard]] const alerts::AlertEngine &engine() const { return m_engine; }
+    // Open alerts by rule and state, so Prometheus (and its Alertmanager) see what the
+    // consoles see; every rule is listed, at 0 when quiet, so a rule going quiet is a change too.
+    void writeMetrics(PrometheusText *out) const;
 
 Q_SIGNALS:
     // For drills and tests: every alert that changed (fired, acknowledged, resolved, escalated).
