@@ -482,6 +482,7 @@ int main(int argc, char *argv[])
     std::fflush(stdout);
 
     const int code = QCoreApplication::exec();
+    teleop.router().setSpanSink({});  // the exporter goes before the router does
     teleop.stop(QStringLiteral("the backend is shutting down"));  // every driven robot is told to stop first
     server.closeAllSessions(QStringLiteral("the backend is shutting down"));
     QCoreApplication::processEvents();  // lets the goodbyes go out

@@ -10,9 +10,9 @@ namespace {
 // Called on librdkafka's threads; Qt's logging is thread-safe.
 void logCallback(const rd_kafka_t *rk, int level, const char *facility, const char *text)
 {
-    const QString line = QStringLiteral("librdkafka %1 %2: %3")
-                             .arg(QString::fromUtf8(rk ? rd_kafka_name(rk) : "-"), QString::fromUtf8(facility),
-                                  QString::fromUtf8(text));
+    // No librdkafka call here (not even rd_kafka_name): a log callback must not make any.
+    (void)rk;
+    const QString line = QStringLiteral("librdkafka %1: %2").arg(QString::fromUtf8(facility), QString::fromUtf8(text));
     if (level <= 4)  // syslog levels: emergency .. warning
         qCWarning(lcKafka).noquote() << line;
     else if (level <= 6)  // notice, info

@@ -198,8 +198,14 @@ void FleetServer::onNewConnection()
                                  QWebSocketProtocol::CloseCodeDatatypeNotSupported);
         });
         connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 written) {
-            if (Session *s = sessionFor(socket))
+            if (Session *s = sessionFor(socket)) {
                 s->pendingBytes = std::max<qint64>(0, s->pendingBytes - written);
+                // A console on a slow link that is draining is not "not reading": only one that
+                // makes no progress for maxPausedMs is closed (closing a driving operator's console
+                // stops the robot, and its reconnect would bring an even larger snapshot).
+                if (s->phase == Session::Phase::Paused && written > 0)
+                    s->pausedSinceMs = m_clock->nowUnixMs();
+            }
         });
         connect(socket, &QWebSocket::disconnected, this, [this, socket] { removeSession(socket); });
         qCInfo(lcServer).noquote() << "console connected from" << session->peer;

@@ -49,8 +49,8 @@ public:
         int peerTimeoutMs = 10'000;        // close a client silent this long (it heartbeats)
         int helloTimeoutMs = 5000;
         qint64 maxPendingBytes = 8 << 20;  // per session, before deltas stop
-        // A console paused this long without draining is closed: it holds up to maxPendingBytes for
-        // as long as it lives, and a reconnect brings it a snapshot anyway.
+        // A paused console that drains nothing for this long is closed: it would hold up to
+        // maxPendingBytes for as long as it lives, and a reconnect brings it a snapshot anyway.
         int maxPausedMs = 30'000;
         qint64 maxClientFrameBytes = 64 << 10;
         // Per console, a token bucket: past the burst, more than this many messages a second close it.

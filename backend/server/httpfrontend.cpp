@@ -7,6 +7,9 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+#include <algorithm>
+#include <memory>
+
 namespace fleetdeck {
 namespace {
 
@@ -157,19 +160,43 @@ void HttpFrontend::respond(QTcpSocket *socket, const HttpResponse &response, boo
     socket->disconnect();
     connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
     socket->write(head);
-    // Queued in the socket's buffer and sent as the peer reads: the write buffer keeps a reference to
-    // the body, not a copy (100 stalled downloads of the cached 7 MiB .wasm: RSS 47 -> 48 MiB), and a
-    // 20 MiB .wasm does not hold up the event loop.
-    if (!headOnly && response.status != 304)
-        socket->write(response.body);
     // A peer that stops reading would hold its connection for ever: dropped after kStalledResponseMs
     // without progress.
     auto *stall = new QTimer(socket);
     stall->setSingleShot(true);
     connect(stall, &QTimer::timeout, socket, &QTcpSocket::abort);
-    connect(socket, &QTcpSocket::bytesWritten, stall, [stall] { stall->start(); });
     stall->start(kStalledResponseMs);
-    socket->disconnectFromHost();
+    auto *tls = qobject_cast<QSslSocket *>(socket);
+    if (!tls || headOnly || response.status == 304 || response.body.isEmpty()) {
+        // Plain TCP: queued whole and sent as the peer reads. The write buffer keeps a reference to
+        // the body, not a copy (100 stalled downloads of the cached 7 MiB .wasm: RSS 47 -> 48 MiB), and
+        // a 20 MiB .wasm does not hold up the event loop.
+        if (!headOnly && response.status != 304)
+            socket->write(response.body);
+        connect(socket, &QTcpSocket::bytesWritten, stall, [stall] { stall->start(); });
+        socket->disconnectFromHost();
+        return;
+    }
+    // TLS encrypts whatever is written at once into a buffer of its own (a full encrypted copy per
+    // download) and reports it written then, not when the peer has it: the body goes a slice at a time
+    // as the encrypted bytes leave, and only their leaving counts as progress.
+    struct Feed {
+        QByteArray body;
+        qsizetype offset = 0;
+    };
+    auto feed = std::make_shared<Feed>(Feed{response.body, 0});
+    const auto send = [tls, feed, stall] {
+        stall->start();
+        while (feed->offset < feed->body.size() && tls->encryptedBytesToWrite() + tls->bytesToWrite() < kTlsWindowBytes) {
+            const qsizetype slice = std::min<qsizetype>(kTlsSliceBytes, feed->body.size() - feed->offset);
+            tls->write(feed->body.constData() + feed->offset, slice);
+            feed->offset += slice;
+            if (feed->offset == feed->body.size())
+                tls->disconnectFromHost();  // after what is queued has gone
+        }
+    };
+    connect(tls, &QSslSocket::encryptedBytesWritten, stall, send);
+    send();
 }
 
 }  // namespace fleetdeck

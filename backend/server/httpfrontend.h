@@ -48,6 +48,9 @@ public:
     static constexpr int kTlsHandshakeTimeoutMs = 10'000;
     // A response the peer has not read any of for this long is abandoned.
     static constexpr int kStalledResponseMs = 30'000;
+    // Over TLS a body is encrypted a slice at a time, at most a window ahead of what has left.
+    static constexpr qsizetype kTlsSliceBytes = 64 * 1024;
+    static constexpr qsizetype kTlsWindowBytes = 256 * 1024;
 
     explicit HttpFrontend(QObject *parent = nullptr);
     ~HttpFrontend() override;

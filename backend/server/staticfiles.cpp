@@ -22,8 +22,8 @@ constexpr auto kNoConsolePage =
     "fleetdeckd: no browser console here.\n\n"
     "Build it (packaging/wasm/README.md):\n"
     "  packaging/wasm/build-toolchain.sh   # once, about an hour\n"
-    "  packaging/wasm/build-console.sh     # build/wasm/app\n"
-    "then start fleetdeckd with --web-root build/wasm/app (server.web_root) and open this address again.\n"
+    "  packaging/wasm/build-console.sh     # build/wasm/web\n"
+    "then start fleetdeckd with --web-root build/wasm/web (server.web_root) and open this address again.\n"
     "The desktop console connects to this port as it is: fleetdeck --backend ws://HOST:PORT/\n";
 
 // Text and the console's .wasm shrink to a third; images are compressed already.

@@ -112,7 +112,7 @@ const std::vector<Binding> &bindings()
                            "PEM private key of server.tls_certificate (unencrypted; readable by the service only)."),
                  &DaemonConfig::tlsPrivateKey),
             bind(stringKey(Type::Directory, "server.web_root", "web-root", "DIR", "",
-                           "The browser console's files (packaging/wasm/build-console.sh makes them in build/wasm/app), "
+                           "The browser console's files (packaging/wasm/build-console.sh makes them in build/wasm/web), "
                            "served at / on the same port. Empty: the installed console (../share/fleetdeck/web beside "
                            "the binary) if there is one."),
                  &DaemonConfig::webRoot),

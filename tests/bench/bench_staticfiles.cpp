@@ -2,7 +2,7 @@
 // thread) and how long the event loop stalls while consoles download it, uncompressed and gzipped,
 // beside the loop's gaps with nothing to serve. The real HttpFrontend and StaticFiles; clients on
 // threads of their own with blocking sockets, so their reading is not on the loop being measured.
-// The file: the built console (FLEETDECK_WASM_DIR or build/wasm/app), else 20 MiB of look-alike.
+// The file: the built console (FLEETDECK_WASM_DIR or build/wasm/web), else 20 MiB of look-alike.
 
 #include "benchsupport.h"
 #include "httpfrontend.h"
@@ -81,7 +81,7 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QTemporaryDir scratch;
-    QString root = qEnvironmentVariable("FLEETDECK_WASM_DIR", QStringLiteral(FLEETDECK_SOURCE_DIR "/build/wasm/app"));
+    QString root = qEnvironmentVariable("FLEETDECK_WASM_DIR", QStringLiteral(FLEETDECK_SOURCE_DIR "/build/wasm/web"));
     if (!QFile::exists(root + QStringLiteral("/fleetdeck.wasm"))) {
         root = scratch.path();
         QByteArray bytes;

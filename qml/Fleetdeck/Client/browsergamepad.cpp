@@ -2,6 +2,8 @@
 
 #include <emscripten/html5.h>
 
+#include <cstring>
+
 namespace fleetdeck {
 
 GamepadReading readBrowserGamepad()
@@ -14,8 +16,10 @@ GamepadReading readBrowserGamepad()
         EmscriptenGamepadEvent pad;
         if (emscripten_get_gamepad_status(i, &pad) != EMSCRIPTEN_RESULT_SUCCESS || !pad.connected)
             continue;
-        // A pad without the standard mapping names its axes and buttons its own way; the first two
-        // axes and buttons are still, on every pad seen so far, a stick and the two main buttons.
+        // Only pads the browser maps to the standard layout: elsewhere axis 2 may be a trigger resting
+        // at -1 (a hard turn whenever driving) and button 1 anything but the e-stop.
+        if (std::strcmp(pad.mapping, "standard") != 0)
+            continue;
         reading.connected = true;
         reading.id = QString::fromUtf8(pad.id);
         reading.leftX = pad.numAxes > 0 ? pad.axis[0] : 0;
