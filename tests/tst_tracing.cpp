@@ -362,7 +362,17 @@ private Q_SLOTS:
         QCOMPARE(span.value(QStringLiteral("name")).toString(), QStringLiteral("teleop.command"));
         QCOMPARE(span.value(QStringLiteral("kind")).toInt(), 2);
         QCOMPARE(span.value(QStringLiteral("startTimeUnixNano")).toString(), QString::number(t.spans[0].startUnixNs));
-        QCOMPARE(span.value(QStringLiteral("status")).toObject().value(QStringLiteral("code")).toInt(), 1);
+        QVERIFY(!span.contains(QStringLiteral("status")));  // UNSET: it did not fail
+        Span refused = t.spans[0];
+        refused.failed = true;
+        refused.statusMessage = QStringLiteral("no lease");
+        const QJsonObject failed = QJsonDocument::fromJson(OtlpExporter::encode({refused}, settings)).object()
+                                       .value(QStringLiteral("resourceSpans")).toArray().at(0).toObject()
+                                       .value(QStringLiteral("scopeSpans")).toArray().at(0).toObject()
+                                       .value(QStringLiteral("spans")).toArray().at(0).toObject()
+                                       .value(QStringLiteral("status")).toObject();
+        QCOMPARE(failed.value(QStringLiteral("code")).toInt(), 2);
+        QCOMPARE(failed.value(QStringLiteral("message")).toString(), QStringLiteral("no lease"));
         bool sawSequence = false;
         for (const QJsonValue &a : span.value(QStringLiteral("attributes")).toArray()) {
             if (a.toObject().value(QStringLiteral("key")).toString() == QStringLiteral("fleetdeck.command.sequence")) {

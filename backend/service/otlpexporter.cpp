@@ -118,10 +118,11 @@ QByteArray OtlpExporter::encode(const std::vector<Span> &spans, const Settings &
             {QStringLiteral("startTimeUnixNano"), QString::number(span.startUnixNs)},
             {QStringLiteral("endTimeUnixNano"), QString::number(span.endUnixNs)},
             {QStringLiteral("attributes"), attributes(span.attributes)},
-            // STATUS_CODE_OK = 1, STATUS_CODE_ERROR = 2
-            {QStringLiteral("status"), span.failed ? QJsonObject{{QStringLiteral("code"), 2}, {QStringLiteral("message"), span.statusMessage}}
-                                                   : QJsonObject{{QStringLiteral("code"), 1}}},
         };
+        // STATUS_CODE_ERROR = 2; a span that did not fail stays UNSET, as OpenTelemetry asks of
+        // instrumentation (OK is for an application overriding an error).
+        if (span.failed)
+            json.insert(QStringLiteral("status"), QJsonObject{{QStringLiteral("code"), 2}, {QStringLiteral("message"), span.statusMessage}});
         if (!span.parentSpanId.isEmpty())
             json.insert(QStringLiteral("parentSpanId"), QString::fromLatin1(span.parentSpanId));
         jsonSpans.append(json);
