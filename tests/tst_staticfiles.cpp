@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "fleetserver.h"
+#include "httpfrontend.h"
 #include "staticfiles.h"
 #include "telemetrymailbox.h"
 
@@ -20,6 +21,9 @@
 #include <QTest>
 #include <QTimer>
 #include <QWebSocket>
+
+#include <memory>
+#include <vector>
 
 #include <zlib.h>
 
@@ -236,6 +240,44 @@ private Q_SLOTS:
         QCOMPARE(reply.status, 200);
         QCOMPARE(reply.headers.value("content-encoding"), QByteArray("gzip"));
         QCOMPARE(gunzip(reply.body), QByteArray("notes, precompressed\n"));
+    }
+
+    // Past the cap on open HTTP connections a new one gets 503 at once; one that closes frees its place,
+    // and one upgraded to a WebSocket no longer counts.
+    void connectionCap()
+    {
+        HttpFrontend http;
+        http.addRoute("/x", [](const HttpRequest &) { return HttpResponse{200, "text/plain", "x\n", {}}; });
+        http.setMaxHttpConnections(2);
+        QString error;
+        QVERIFY2(http.listen(QHostAddress::LocalHost, 0, &error), qPrintable(error));
+        std::vector<std::unique_ptr<QTcpSocket>> idle;  // connected, saying nothing
+        for (int i = 0; i < 2; ++i) {
+            idle.push_back(std::make_unique<QTcpSocket>());
+            idle.back()->connectToHost(QStringLiteral("127.0.0.1"), http.port());
+            QVERIFY(idle.back()->waitForConnected(5000));
+        }
+        QTRY_COMPARE(http.openHttpConnections(), 2);
+        const Reply refused = fetch(http.port(), "/x");
+        QCOMPARE(refused.status, 503);
+        QCOMPARE(refused.headers.value("retry-after"), QByteArray("1"));
+        QCOMPARE(http.refusedConnectionCount(), quint64(1));
+        idle.pop_back();
+        QTRY_COMPARE(http.openHttpConnections(), 1);
+        QCOMPARE(fetch(http.port(), "/x").status, 200);
+        QTRY_COMPARE(http.openHttpConnections(), 1);
+    }
+
+    // A file too large to keep in memory is not served, and the server stays up for the rest.
+    void tooLargeIsNotServed()
+    {
+        QFile big(m_root + QStringLiteral("/huge.bin"));
+        QVERIFY(big.open(QIODevice::WriteOnly));
+        QVERIFY(big.resize(StaticFiles::kMaxFileBytes + 1));  // sparse: no 64 MiB written
+        big.close();
+        QCOMPARE(fetch(port(), "/huge.bin").status, 404);
+        QCOMPARE(fetch(port(), "/style.css").status, 200);
+        QVERIFY(big.remove());
     }
 
     void notModified()

@@ -776,6 +776,10 @@ qint64 FleetServer::pendingBytes() const
 
 void FleetServer::writeMetrics(PrometheusText *out) const
 {
+    out->gauge("fleetdeck_http_connections_open", "HTTP connections open, not counting consoles' WebSockets.",
+               double(m_http.openHttpConnections()));
+    out->counter("fleetdeck_http_connections_refused_total", "HTTP connections refused with 503: too many open at once.",
+                 double(m_http.refusedConnectionCount()));
     out->gauge("fleetdeck_robots", "Robots known to the backend, by data freshness.", double(m_store.countIn(Freshness::Live)), {{"freshness", "live"}});
     out->gauge("fleetdeck_robots", "", double(m_store.countIn(Freshness::Stale)), {{"freshness", "stale"}});
     out->gauge("fleetdeck_robots", "", double(m_store.countIn(Freshness::Lost)), {{"freshness", "lost"}});

@@ -13,6 +13,26 @@
 namespace fleetdeck {
 namespace {
 
+// Counts its socket (its parent) among the open HTTP connections until the socket goes or is
+// upgraded to a WebSocket (then it is deleted first). A child, not a signal: respond() disconnects
+// every signal of the socket.
+class OpenHttpConnection : public QObject
+{
+public:
+    OpenHttpConnection(QTcpSocket *socket, std::shared_ptr<int> count) : QObject(socket), m_count(std::move(count))
+    {
+        setObjectName(QStringLiteral("httpOpen"));
+        ++*m_count;
+    }
+    ~OpenHttpConnection() override { --*m_count; }
+
+private:
+    std::shared_ptr<int> m_count;
+};
+
+}  // namespace
+namespace {
+
 constexpr int kListenBacklog = 1024;
 
 }  // namespace
@@ -73,6 +93,14 @@ bool HttpFrontend::listen(const QHostAddress &address, quint16 port, QString *er
 void HttpFrontend::onNewConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+        if (*m_openHttp >= m_maxHttpConnections) {
+            if (m_refused++ % 1000 == 0)
+                qCWarning(lcServer).noquote() << "more than" << m_maxHttpConnections << "HTTP connections open: refusing new ones with 503 ("
+                                              << m_refused << "so far)";
+            respond(socket, {503, "text/plain; charset=utf-8", "too many connections; try again\n", {{"Retry-After", "1"}}});
+            continue;
+        }
+        new OpenHttpConnection(socket, m_openHttp);
         // A client that never completes its request is dropped; upgraded sockets stop this timer.
         auto *deadline = new QTimer(socket);
         deadline->setSingleShot(true);
@@ -121,6 +149,7 @@ void HttpFrontend::onReadyRead(QTcpSocket *socket)
     if (request.headers.value("upgrade").toLower() == "websocket" && m_upgradeHandler) {
         socket->disconnect(this);
         delete socket->findChild<QTimer *>(QStringLiteral("httpDeadline"));
+        delete socket->findChild<QObject *>(QStringLiteral("httpOpen"));
         m_upgradeHandler(socket);  // reads the handshake itself: nothing was consumed
         return;
     }

@@ -51,6 +51,10 @@ public:
     // Over TLS a body is encrypted a slice at a time, at most a window ahead of what has left.
     static constexpr qsizetype kTlsSliceBytes = 64 * 1024;
     static constexpr qsizetype kTlsWindowBytes = 256 * 1024;
+    // Connections not (yet) upgraded to WebSockets, at most: past it new ones get 503 at once, so a
+    // flood of HTTP clients cannot take every file descriptor from the consoles (each connection is
+    // one). Consoles already connected do not count.
+    static constexpr int kDefaultMaxHttpConnections = 1024;
 
     explicit HttpFrontend(QObject *parent = nullptr);
     ~HttpFrontend() override;
@@ -69,6 +73,9 @@ public:
     void setFallbackRoute(Route route) { m_fallback = std::move(route); }
 
     [[nodiscard]] quint64 requestCount() const { return m_requests; }
+    void setMaxHttpConnections(int max) { m_maxHttpConnections = max; }
+    [[nodiscard]] int openHttpConnections() const { return *m_openHttp; }
+    [[nodiscard]] quint64 refusedConnectionCount() const { return m_refused; }
 
 private:
     void onNewConnection();
@@ -81,6 +88,10 @@ private:
     QHash<QByteArray, Route> m_routes;
     Route m_fallback;
     quint64 m_requests = 0;
+    int m_maxHttpConnections = kDefaultMaxHttpConnections;
+    // Shared with each connection's counter, which may outlive this object by a deleteLater.
+    std::shared_ptr<int> m_openHttp = std::make_shared<int>(0);
+    quint64 m_refused = 0;
 };
 
 [[nodiscard]] QByteArray httpReasonPhrase(int status);

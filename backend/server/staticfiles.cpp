@@ -154,6 +154,15 @@ std::optional<QString> StaticFiles::resolve(const QString &root, const QByteArra
 StaticFiles::Entry *StaticFiles::entry(const QString &path)
 {
     const QFileInfo info(path);
+    if (info.size() > kMaxFileBytes) {
+        if (!m_tooLarge.contains(path)) {
+            m_tooLarge.insert(path);
+            qCWarning(lcServer).noquote() << "web root:" << path << "is" << info.size() / (1 << 20)
+                                          << "MiB, over the" << kMaxFileBytes / (1 << 20) << "MiB a served file may have: not served";
+        }
+        m_entries.remove(path);
+        return nullptr;
+    }
     const auto found = m_entries.find(path);
     if (found != m_entries.end() && found->size == info.size() && found->modified == info.lastModified())
         return &*found;

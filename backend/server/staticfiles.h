@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QString>
 #include <QThreadPool>
 
@@ -29,6 +30,10 @@ class StaticFiles : public QObject
     Q_OBJECT
 
 public:
+    // A file is read whole into memory and kept: one larger than this is not served (404, logged once),
+    // so a careless web root ($HOME, a build tree) cannot stall the event loop or fill memory with it.
+    static constexpr qint64 kMaxFileBytes = qint64(64) << 20;
+
     // `root` empty or missing: nothing to serve; `/` then says how to build the console.
     explicit StaticFiles(const QString &root, QObject *parent = nullptr);
     ~StaticFiles() override;
@@ -73,6 +78,7 @@ private:
     qint64 m_warmGzipBytes = 0;
     QElapsedTimer m_warmTimer;
     QHash<QString, Entry> m_entries;
+    QSet<QString> m_tooLarge;  // files over kMaxFileBytes, each logged once
     QThreadPool m_pool;  // last: destroyed (joined) first
 };
 
