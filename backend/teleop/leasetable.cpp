@@ -129,16 +129,7 @@ LeaseTable::Outcome LeaseTable::apply(const LeaseRecord &record)
                                     : QStringLiteral("expired: the console stopped renewing it");
             outcome.ended = take(record.robotId);
         }
-        SharedLease lease;
-        lease.leaseId = record.leaseId;
-        lease.robotId = record.robotId;
-        lease.operatorId = record.operatorId;
-        lease.replicaId = record.holderReplicaId;
-        lease.role = record.role;
-        lease.startedUnixMs = record.startedUnixMs;
-        lease.expiresUnixMs = record.expiresUnixMs;
-        m_robotByLease.insert(lease.leaseId, lease.robotId);
-        m_byRobot[lease.robotId] = lease;
+        hold(record);
         outcome.claimWon = true;
         outcome.changed = true;
         return outcome;
@@ -158,16 +149,7 @@ LeaseTable::Outcome LeaseTable::apply(const LeaseRecord &record)
             outcome.endedWhy = QStringLiteral("expired: the console stopped renewing it");
             outcome.ended = take(record.robotId);
         }
-        SharedLease lease;
-        lease.leaseId = record.leaseId;
-        lease.robotId = record.robotId;
-        lease.operatorId = record.operatorId;
-        lease.replicaId = record.holderReplicaId;
-        lease.role = record.role;
-        lease.startedUnixMs = record.startedUnixMs;
-        lease.expiresUnixMs = record.expiresUnixMs;
-        m_robotByLease.insert(lease.leaseId, lease.robotId);
-        m_byRobot[lease.robotId] = lease;
+        hold(record);
         outcome.changed = true;
         return outcome;
     }
@@ -256,6 +238,20 @@ QString LeaseTable::describeHolder(const SharedLease &lease)
     const QString until =
         QDateTime::fromMSecsSinceEpoch(lease.expiresUnixMs, Qt::UTC).toString(QStringLiteral("HH:mm:ss"));
     return QStringLiteral("%1 is driven by %2 until %3 UTC").arg(lease.robotId, lease.operatorId, until);
+}
+
+void LeaseTable::hold(const LeaseRecord &record)
+{
+    SharedLease lease;
+    lease.leaseId = record.leaseId;
+    lease.robotId = record.robotId;
+    lease.operatorId = record.operatorId;
+    lease.replicaId = record.holderReplicaId;
+    lease.role = record.role;
+    lease.startedUnixMs = record.startedUnixMs;
+    lease.expiresUnixMs = record.expiresUnixMs;
+    m_robotByLease.insert(lease.leaseId, lease.robotId);
+    m_byRobot[lease.robotId] = lease;
 }
 
 SharedLease LeaseTable::take(const QString &robotId)

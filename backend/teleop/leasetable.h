@@ -90,6 +90,9 @@ public:
     [[nodiscard]] static QString describeHolder(const SharedLease &lease);
 
 private:
+    // The lease a Claim (or a Renew of a lease older than this replica's reading) describes becomes
+    // the robot's.
+    void hold(const LeaseRecord &record);
     SharedLease take(const QString &robotId);
     void rememberEnded(const QString &leaseId);
 
