@@ -2,20 +2,12 @@
 // starts the demo backend (embedded Kafka + simulator) next to itself.
 
 #include "charttypes.h"
+#include "consolesession.h"
 #include "consoletypes.h"
-#include "alertmodel.h"
 #include "demobackend.h"
 #include "framestats.h"
-#include "fleetclient.h"
-#include "fleetsummary.h"
-#include "inframodel.h"
 #include "infratypes.h"
-#include "robotfiltermodel.h"
-#include "robothistory.h"
-#include "robotselection.h"
 #include "screenshotter.h"
-#include "teleopcontroller.h"
-#include "teleoplog.h"
 #include "websockettransport.h"
 
 #include <QApplication>
@@ -198,30 +190,9 @@ int main(int argc, char *argv[])
     if (wall && (parser.isSet(takeControlOption) || parser.isSet(driveOption)))
         return fail(QStringLiteral("--wall is read-only: it cannot take control"));
     client.setReadOnly(wall);  // the backend then refuses it anything but watching
-    FleetSummary summary(client.robots());
-    QObject::connect(&client, &FleetClient::updated, &summary, &FleetSummary::recount);
-    RobotSelection selection(client.robots());
-    RobotFilterModel fleetList(client.robots());
-    ConsoleStyle style;
-    style.setDark(theme == QLatin1String("dark"));
-    if (parser.isSet(selectOption)) {
-        selection.setRobotId(parser.value(selectOption));
-        client.setFollowedRobot(parser.value(selectOption));
-    }
-    RobotHistory history(client.robots(), &selection, &clock);
-    // Database, proxy and Kafka health as the backend reduces it; the client hands over InfraUpdate.
-    InfraModel infra(&clock);
-    client.setInfraHandler([&infra](const fleet::v1::ServerMessage &message) { infra.handle(message); });
-    // After the client, so destroyed before it; it acts on whichever robot the operator selects.
-    TeleopController teleop(&client, &clock);
-    teleop.setRobotId(selection.robotId());
-    AlertModel alerts(&client);
-    TeleopLog teleopLog(&client);
-    teleopLog.setRobotId(selection.robotId());
-    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleopLog,
-                     [&teleopLog, &selection] { teleopLog.setRobotId(selection.robotId()); });
-    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
-                     [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
+    ConsoleSession session(&client, &clock, parser.value(selectOption), theme == QLatin1String("dark"));
+    RobotSelection &selection = session.selection;
+    TeleopController &teleop = session.teleop;
     if (parser.isSet(takeControlOption)) {
         if (!parser.isSet(selectOption))
             return fail(QStringLiteral("--take-control needs --select ROBOT-ID"));
@@ -259,32 +230,20 @@ int main(int argc, char *argv[])
         engine.setInitialProperties({
             {QStringLiteral("client"), QVariant::fromValue(&client)},
             {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
-            {QStringLiteral("summary"), QVariant::fromValue(&summary)},
-            {QStringLiteral("style"), QVariant::fromValue(&style)},
-            {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
-            {QStringLiteral("infra"), QVariant::fromValue(&infra)},
+            {QStringLiteral("summary"), QVariant::fromValue(&session.summary)},
+            {QStringLiteral("style"), QVariant::fromValue(&session.style)},
+            {QStringLiteral("alerts"), QVariant::fromValue(&session.alerts)},
+            {QStringLiteral("infra"), QVariant::fromValue(&session.infra)},
             {QStringLiteral("startup"), startup},
             {QStringLiteral("width"), width},
             {QStringLiteral("height"), height},
         });
         engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Wall.qml")));
     } else {
-    engine.setInitialProperties({
-        {QStringLiteral("client"), QVariant::fromValue(&client)},
-        {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
-        {QStringLiteral("fleetList"), QVariant::fromValue(&fleetList)},
-        {QStringLiteral("summary"), QVariant::fromValue(&summary)},
-        {QStringLiteral("selection"), QVariant::fromValue(&selection)},
-        {QStringLiteral("style"), QVariant::fromValue(&style)},
-        {QStringLiteral("history"), QVariant::fromValue(&history)},
-        {QStringLiteral("teleop"), QVariant::fromValue(&teleop)},
-        {QStringLiteral("teleopLog"), QVariant::fromValue(&teleopLog)},
-        {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
-        {QStringLiteral("infra"), QVariant::fromValue(&infra)},
-        {QStringLiteral("startup"), startup},
-        {QStringLiteral("width"), width},
-        {QStringLiteral("height"), height},
-    });
+    QVariantMap properties = session.mainProperties(startup);
+    properties.insert(QStringLiteral("width"), width);
+    properties.insert(QStringLiteral("height"), height);
+    engine.setInitialProperties(properties);
     engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Main.qml")));
     }
     if (engine.rootObjects().isEmpty())

@@ -6,21 +6,13 @@
 //   …/?operator=ana&select=nb-0042&take-control    (then W/A/S/D or the arrows drive it)
 // No demo backend (no processes in a browser), no screenshots; the charts drawn by the scene graph.
 
-#include "alertmodel.h"
 #include "browsergamepad.h"
 #include "charttypes.h"
+#include "consolesession.h"
 #include "consoletypes.h"
 #include "emscriptenwebsockettransport.h"
-#include "fleetclient.h"
-#include "fleetsummary.h"
 #include "gamepadinput.h"
-#include "inframodel.h"
 #include "infratypes.h"
-#include "robotfiltermodel.h"
-#include "robothistory.h"
-#include "robotselection.h"
-#include "teleopcontroller.h"
-#include "teleoplog.h"
 
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
@@ -118,28 +110,9 @@ int main(int argc, char *argv[])
     EmscriptenWebSocketTransport transport;
     FleetClient client(&transport, &clock);
     client.setOperatorName(operatorName);
-    FleetSummary summary(client.robots());
-    QObject::connect(&client, &FleetClient::updated, &summary, &FleetSummary::recount);
-    RobotSelection selection(client.robots());
-    RobotFilterModel fleetList(client.robots());
-    ConsoleStyle style;
-    style.setDark(query.queryItemValue(QStringLiteral("theme")) != QLatin1String("light"));
-    if (!selected.isEmpty()) {
-        selection.setRobotId(selected);
-        client.setFollowedRobot(selected);
-    }
-    RobotHistory history(client.robots(), &selection, &clock);
-    InfraModel infra(&clock);
-    client.setInfraHandler([&infra](const fleet::v1::ServerMessage &message) { infra.handle(message); });
-    TeleopController teleop(&client, &clock);
-    teleop.setRobotId(selection.robotId());
-    AlertModel alerts(&client);
-    TeleopLog teleopLog(&client);
-    teleopLog.setRobotId(selection.robotId());
-    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleopLog,
-                     [&teleopLog, &selection] { teleopLog.setRobotId(selection.robotId()); });
-    QObject::connect(&selection, &RobotSelection::robotIdChanged, &teleop,
-                     [&teleop, &selection] { teleop.setRobotId(selection.robotId()); });
+    ConsoleSession session(&client, &clock, selected, query.queryItemValue(QStringLiteral("theme")) != QLatin1String("light"));
+    RobotSelection &selection = session.selection;
+    TeleopController &teleop = session.teleop;
 
     // &take-control (with select and operator), as the desktop's --take-control: the lease once the robot
     // is known on a live connection; the keys drive. For demonstrations and the browser test.
@@ -168,21 +141,9 @@ int main(int argc, char *argv[])
     registerInfraTypes();
     QQmlApplicationEngine engine;
     addConsoleImportPath(&engine);
-    engine.setInitialProperties({
-        {QStringLiteral("client"), QVariant::fromValue(&client)},
-        {QStringLiteral("robots"), QVariant::fromValue(client.robots())},
-        {QStringLiteral("fleetList"), QVariant::fromValue(&fleetList)},
-        {QStringLiteral("summary"), QVariant::fromValue(&summary)},
-        {QStringLiteral("selection"), QVariant::fromValue(&selection)},
-        {QStringLiteral("style"), QVariant::fromValue(&style)},
-        {QStringLiteral("history"), QVariant::fromValue(&history)},
-        {QStringLiteral("teleop"), QVariant::fromValue(&teleop)},
-        {QStringLiteral("teleopLog"), QVariant::fromValue(&teleopLog)},
-        {QStringLiteral("alerts"), QVariant::fromValue(&alerts)},
-        {QStringLiteral("infra"), QVariant::fromValue(&infra)},
-        {QStringLiteral("gamepad"), QVariant::fromValue(&gamepad)},
-        {QStringLiteral("startup"), startup},
-    });
+    QVariantMap properties = session.mainProperties(startup);
+    properties.insert(QStringLiteral("gamepad"), QVariant::fromValue(&gamepad));
+    engine.setInitialProperties(properties);
     engine.load(QUrl(QStringLiteral("qrc:/qt/qml/Fleetdeck/Console/Main.qml")));
     if (engine.rootObjects().isEmpty()) {
         std::fprintf(stderr, "fleetdeck: the console's QML failed to load (see the messages above)\n");
